@@ -1,0 +1,112 @@
+#include "gateway/config/config_loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/common/field_checks.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "switchboard/common/status_macros.h"
+
+namespace switchboard::gateway::config {
+namespace {
+
+class Collector final : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit Collector(std::string origin) : origin_(std::move(origin)) {}
+  void AddError(int line, int column, const std::string& message) override {
+    if (first_.empty()) first_ = absl::StrCat(origin_, ":", line + 1, ":", column + 1, ": ", message);
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string origin_;
+  std::string first_;
+};
+
+void Resolve(const std::string& base_dir, std::string* path) {
+  if (path->empty() || base_dir.empty()) return;
+  std::filesystem::path p(*path);
+  if (p.is_relative()) *path = (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+void ApplyDefaults(v1::GatewayConfig* c) {
+  if (c->limits().max_message_bytes() == 0) c->mutable_limits()->set_max_message_bytes(1 << 20);
+  if (c->limits().max_destinations() == 0) c->mutable_limits()->set_max_destinations(64);
+  if (c->delivery().default_window() == 0) c->mutable_delivery()->set_default_window(64);
+  if (c->delivery().max_window() == 0) c->mutable_delivery()->set_max_window(1024);
+  if (c->delivery().ack_timeout_ms() == 0) c->mutable_delivery()->set_ack_timeout_ms(30000);
+  if (c->shutdown_grace_ms() == 0) c->set_shutdown_grace_ms(5000);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(what, ": cannot read '", path, "'"));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+absl::StatusOr<v1::GatewayConfig> ParseConfig(const std::string& text, const std::string& origin,
+                                              const std::string& base_dir) {
+  v1::GatewayConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  Collector errors(origin);
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &config)) {
+    return absl::InvalidArgumentError(errors.first().empty() ? origin + ": does not parse"
+                                                             : errors.first());
+  }
+  ApplyDefaults(&config);
+  Resolve(base_dir, config.mutable_data_dir());
+  Resolve(base_dir, config.mutable_tls()->mutable_ca_cert_file());
+  Resolve(base_dir, config.mutable_tls()->mutable_server_cert_file());
+  Resolve(base_dir, config.mutable_tls()->mutable_server_key_file());
+  return config;
+}
+
+absl::StatusOr<v1::GatewayConfig> LoadConfig(const std::string& path) {
+  SB_ASSIGN_OR_RETURN(std::string text, ReadFile(path, "config"));
+  const std::string dir = std::filesystem::absolute(path).parent_path().string();
+  return ParseConfig(text, path, dir);
+}
+
+absl::Status ValidateConfig(const v1::GatewayConfig& c) {
+  if (c.listen().grpc_address().empty()) {
+    return absl::InvalidArgumentError("listen.grpc_address: required (e.g. 127.0.0.1:7443)");
+  }
+  if (c.tls().ca_cert_file().empty()) return absl::InvalidArgumentError("tls.ca_cert_file: required");
+  if (c.tls().server_cert_file().empty()) {
+    return absl::InvalidArgumentError("tls.server_cert_file: required");
+  }
+  if (c.tls().server_key_file().empty()) {
+    return absl::InvalidArgumentError("tls.server_key_file: required");
+  }
+  if (c.data_dir().empty()) return absl::InvalidArgumentError("data_dir: required");
+  if (c.delivery().default_window() > c.delivery().max_window()) {
+    return absl::InvalidArgumentError("delivery.default_window: larger than delivery.max_window");
+  }
+  if (c.event_types().empty()) {
+    return absl::InvalidArgumentError("event_types: at least one event type is required");
+  }
+  absl::flat_hash_set<std::string> codes;
+  for (int i = 0; i < c.event_types_size(); ++i) {
+    const std::string field = absl::StrCat("event_types[", i, "]");
+    SB_RETURN_IF_ERROR(CheckSlug(field + ".code", c.event_types(i).code()));
+    if (!codes.insert(c.event_types(i).code()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".code: '", c.event_types(i).code(), "' is listed twice"));
+    }
+    if (c.event_types(i).payload() == v1::EventType::PAYLOAD_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".payload: required"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace switchboard::gateway::config

@@ -1,0 +1,124 @@
+#include "gateway/delivery/dispatcher.h"
+
+#include "gateway/common/grpc_status.h"
+#include "gateway/delivery/subscribe_session.h"
+
+namespace switchboard::gateway::delivery {
+
+Dispatcher::Dispatcher(const store::Store* store, store::Committer* committer,
+                       DispatcherOptions options)
+    : store_(store), committer_(committer), options_(options), executor_(options.threads) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  absl::MutexLock lock(&mu_);
+  if (started_) return;
+  started_ = true;
+  ticker_ = std::thread([this] { Tick(); });
+}
+
+void Dispatcher::Stop() {
+  std::vector<std::shared_ptr<SubscribeSession>> sessions;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    tick_cv_.SignalAll();
+  }
+  for (auto& s : ActiveSessions()) s->Close(absl::UnavailableError("the gateway is shutting down"));
+  if (ticker_.joinable()) ticker_.join();
+  executor_.Stop();
+}
+
+void RejectedStream::Reject(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+
+grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* Dispatcher::NewSession(
+    const identity::Caller& caller) {
+  std::shared_ptr<SubscribeSession> previous;
+  std::shared_ptr<SubscribeSession> session;
+  {
+    absl::MutexLock lock(&mu_);
+    Member& member = members_[caller.organisation_id];
+    if (stopping_) {
+      auto* rejected = new RejectedStream();
+      rejected->Reject(absl::UnavailableError("the gateway is shutting down"));
+      return rejected;
+    }
+    session = std::make_shared<SubscribeSession>(this, caller, member.state);
+    previous = member.active.lock();
+    member.active = session;
+  }
+  if (previous) {
+    previous->Close(absl::AbortedError("replaced by a newer Subscribe stream of this member"));
+  }
+  session->Begin();
+  return session.get();
+}
+
+void Dispatcher::Notify(const std::vector<std::string>& recipients) {
+  std::vector<std::shared_ptr<SubscribeSession>> wake;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& r : recipients) {
+      auto it = members_.find(r);
+      if (it == members_.end()) continue;
+      if (auto s = it->second.active.lock()) wake.push_back(std::move(s));
+    }
+  }
+  for (auto& s : wake) s->Notify();
+}
+
+void Dispatcher::Disconnect(const std::string& organisation_id, const absl::Status& status) {
+  std::shared_ptr<SubscribeSession> session;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = members_.find(organisation_id);
+    if (it != members_.end()) session = it->second.active.lock();
+  }
+  if (session) session->Close(status);
+}
+
+bool Dispatcher::IsInFlight(const std::string& recipient, uint64_t seq) const {
+  std::shared_ptr<SubscribeSession> session;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = members_.find(recipient);
+    if (it != members_.end()) session = it->second.active.lock();
+  }
+  return session != nullptr && session->IsInFlight(seq);
+}
+
+void Dispatcher::Detach(const SubscribeSession* session) {
+  absl::MutexLock lock(&mu_);
+  auto it = members_.find(session->organisation_id());
+  if (it == members_.end()) return;
+  auto active = it->second.active.lock();
+  if (active.get() == session || active == nullptr) it->second.active.reset();
+}
+
+std::vector<std::shared_ptr<SubscribeSession>> Dispatcher::ActiveSessions() const {
+  std::vector<std::shared_ptr<SubscribeSession>> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, member] : members_) {
+    if (auto s = member.active.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void Dispatcher::Tick() {
+  // Check often enough that a timed-out delivery waits at most ~1/4 more.
+  const absl::Duration period =
+      std::clamp(options_.ack_timeout / 4, absl::Milliseconds(10), absl::Seconds(1));
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      tick_cv_.WaitWithTimeout(&mu_, period);
+      if (stopping_) return;
+    }
+    const absl::Time now = absl::Now();
+    for (auto& s : ActiveSessions()) s->CheckTimeouts(now);
+  }
+}
+
+}  // namespace switchboard::gateway::delivery

@@ -1,0 +1,124 @@
+// Pull delivery: one Subscribe stream per member at a time, fed from that member's
+// queue in the store (never from memory: queues live in RocksDB, so memory stays
+// bounded whatever the backlog), woken when a publish commits deliveries for it,
+// with a window of unacknowledged deliveries and redelivery after an ack timeout.
+//
+// Thread-safe.
+#ifndef SWITCHBOARD_GATEWAY_DELIVERY_DISPATCHER_H_
+#define SWITCHBOARD_GATEWAY_DELIVERY_DISPATCHER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "gateway/delivery/executor.h"
+#include "gateway/identity/authenticator.h"
+#include "gateway/store/committer.h"
+#include "gateway/store/store.h"
+#include "grpcpp/support/server_callback.h"
+#include "switchboard/v1/exchange.pb.h"
+
+namespace switchboard::gateway::delivery {
+
+class SubscribeSession;
+
+struct DispatcherOptions {
+  uint32_t default_window = 64;
+  uint32_t max_window = 1024;
+  absl::Duration ack_timeout = absl::Seconds(30);
+  int threads = 2;
+};
+
+// What the streams of one member share: the acknowledgements received but not yet
+// durable, which no stream may send again meanwhile.
+class RecipientState {
+ public:
+  bool IsAckPending(uint64_t seq) const {
+    absl::MutexLock lock(&mu_);
+    return ack_pending_.contains(seq);
+  }
+  void AddAckPending(const std::vector<uint64_t>& seqs) {
+    absl::MutexLock lock(&mu_);
+    ack_pending_.insert(seqs.begin(), seqs.end());
+  }
+  void RemoveAckPending(const std::vector<uint64_t>& seqs) {
+    absl::MutexLock lock(&mu_);
+    for (uint64_t s : seqs) ack_pending_.erase(s);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<uint64_t> ack_pending_ ABSL_GUARDED_BY(mu_);
+};
+
+// A Subscribe stream that is refused: it finishes with the status given to
+// Reject() (which may come later, from another thread) and deletes itself.
+class RejectedStream final : public grpc::ServerBidiReactor<v1::Ack, v1::Delivery> {
+ public:
+  void Reject(const absl::Status& status);
+  void OnDone() override { delete this; }
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(const store::Store* store, store::Committer* committer, DispatcherOptions options);
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+  ~Dispatcher();  // Stop()s.
+
+  // Starts the worker threads and the ack-timeout ticker.
+  void Start();
+  // Ends every stream with UNAVAILABLE and stops the threads. Idempotent.
+  void Stop();
+
+  // A new stream for `caller` (who has been identified); it replaces the
+  // member's current stream, which ends with ABORTED.
+  grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* NewSession(const identity::Caller& caller);
+
+  // Publish commit hook: these members have new deliveries.
+  void Notify(const std::vector<std::string>& recipients);
+  // Ends the member's stream with `status` (e.g. on suspension).
+  void Disconnect(const std::string& organisation_id, const absl::Status& status);
+  // True when the delivery is sent on the member's stream and awaits its ack.
+  bool IsInFlight(const std::string& recipient, uint64_t seq) const;
+
+  // Used by sessions.
+  const store::Store* store() const { return store_; }
+  store::Committer* committer() const { return committer_; }
+  Executor* executor() { return &executor_; }
+  const DispatcherOptions& options() const { return options_; }
+  void Detach(const SubscribeSession* session);
+
+ private:
+  struct Member {
+    std::shared_ptr<RecipientState> state = std::make_shared<RecipientState>();
+    std::weak_ptr<SubscribeSession> active;
+  };
+
+  void Tick();
+  std::vector<std::shared_ptr<SubscribeSession>> ActiveSessions() const;
+
+  // Constant after construction.
+  const store::Store* const store_;
+  store::Committer* const committer_;
+  const DispatcherOptions options_;
+
+  Executor executor_;
+  mutable absl::Mutex mu_;
+  absl::CondVar tick_cv_;
+  absl::flat_hash_map<std::string, Member> members_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread ticker_;
+};
+
+}  // namespace switchboard::gateway::delivery
+
+#endif  // SWITCHBOARD_GATEWAY_DELIVERY_DISPATCHER_H_

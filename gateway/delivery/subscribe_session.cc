@@ -1,0 +1,252 @@
+#include "gateway/delivery/subscribe_session.h"
+
+#include <algorithm>
+
+#include "gateway/common/grpc_status.h"
+#include "gateway/common/log.h"
+#include "gateway/store/keys.h"
+
+namespace switchboard::gateway::delivery {
+
+SubscribeSession::SubscribeSession(Dispatcher* dispatcher, identity::Caller caller,
+                                   std::shared_ptr<RecipientState> recipient)
+    : dispatcher_(dispatcher),
+      caller_(std::move(caller)),
+      recipient_(std::move(recipient)),
+      window_(dispatcher->options().default_window) {}
+
+void SubscribeSession::Begin() {
+  {
+    absl::MutexLock lock(&mu_);
+    self_ = shared_from_this();
+  }
+  StartRead(&ack_);
+  SchedulePump();
+}
+
+void SubscribeSession::Notify() {
+  {
+    absl::MutexLock lock(&mu_);
+    ++notify_gen_;
+  }
+  SchedulePump();
+}
+
+void SubscribeSession::SchedulePump() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (pump_scheduled_ || finishing_) return;
+    pump_scheduled_ = true;
+  }
+  dispatcher_->executor()->Schedule([self = shared_from_this()] {
+    {
+      absl::MutexLock lock(&self->mu_);
+      self->pump_scheduled_ = false;
+    }
+    self->Pump();
+  });
+}
+
+absl::Status SubscribeSession::RefillLocked() {
+  const size_t busy = in_flight_.size() + queue_.size();
+  if (busy >= window_ || clean_gen_ == notify_gen_) return absl::OkStatus();
+  const size_t want = window_ - busy;
+  const uint64_t gen = notify_gen_;
+  auto batch = ReadQueue(*dispatcher_->store(), caller_.organisation_id, cursor_, want,
+                         [this](uint64_t seq) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                           return in_flight_.contains(seq) || recipient_->IsAckPending(seq);
+                         });
+  if (!batch.ok()) return batch.status();
+  for (const QueuedDelivery& q : *batch) {
+    queue_.push_back(q);
+    cursor_ = std::max(cursor_, q.seq);
+  }
+  if (batch->size() < want) clean_gen_ = gen;
+  return absl::OkStatus();
+}
+
+void SubscribeSession::Pump() {
+  uint64_t sent_seq = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_ || writing_) return;
+    if (absl::Status s = RefillLocked(); !s.ok()) {
+      LogError("delivery_read_failed", {{"org", caller_.organisation_id}, {"error", s.ToString()}});
+      finishing_ = true;
+      finish_status_ = absl::UnavailableError("the gateway cannot read the delivery queue");
+      finish_called_ = true;
+      Finish(ToGrpcStatus(finish_status_));
+      return;
+    }
+    const absl::Time now = absl::Now();
+    while (!writing_ && (!resend_.empty() || !queue_.empty())) {
+      uint64_t seq;
+      if (!resend_.empty()) {
+        seq = resend_.front();
+        resend_.pop_front();
+        auto it = in_flight_.find(seq);
+        if (it == in_flight_.end()) continue;  // acknowledged meanwhile
+        it->second.resend_queued = false;
+      } else {
+        seq = queue_.front().seq;
+        queue_.pop_front();
+      }
+      auto built = BuildDelivery(*dispatcher_->store(), caller_.organisation_id, seq, now);
+      if (!built.ok()) {
+        LogError("delivery_build_failed",
+                 {{"org", caller_.organisation_id}, {"error", built.status().ToString()}});
+        in_flight_.erase(seq);
+        continue;
+      }
+      if (!built->has_value()) {  // acknowledged (perhaps on an earlier stream)
+        in_flight_.erase(seq);
+        continue;
+      }
+      current_ = std::move(**built);
+      in_flight_[seq] = InFlight{now, false};
+      writing_ = true;
+      sent_seq = seq;
+    }
+    if (!writing_) return;
+  }
+  // Bookkeeping only: a lost attempt count is harmless, so no sync.
+  dispatcher_->committer()->Submit(
+      [org = caller_.organisation_id, sent_seq](store::Transaction& txn) {
+        return RecordAttempts(txn, org, {sent_seq});
+      },
+      nullptr, store::Durability::kNoSync);
+  StartWrite(&current_);
+}
+
+void SubscribeSession::OnWriteDone(bool ok) {
+  bool finish_now = false;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok && !finishing_) {
+      finishing_ = true;
+      finish_status_ = absl::UnavailableError("the stream broke while sending");
+    }
+    if (finishing_ && !finish_called_) {
+      finish_called_ = true;
+      finish_now = true;
+      status = finish_status_;
+    }
+  }
+  if (finish_now) {
+    Finish(ToGrpcStatus(status));
+    return;
+  }
+  Pump();
+}
+
+void SubscribeSession::OnReadDone(bool ok) {
+  if (!ok) {
+    // The subscriber closed its side, or the stream broke.
+    Close(absl::OkStatus());
+    return;
+  }
+  std::vector<uint64_t> acked;
+  std::vector<uint64_t> to_commit;
+  bool read_again = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (ack_.window() > 0) {
+      window_ = std::min(ack_.window(), dispatcher_->options().max_window);
+    }
+    for (const std::string& id : ack_.delivery_ids()) {
+      auto seq = store::ParseDeliveryId(id);
+      if (!seq.has_value()) continue;  // not one of ours: ignored, as documented
+      in_flight_.erase(*seq);
+      acked.push_back(*seq);
+    }
+    recipient_->AddAckPending(acked);
+    pending_acks_.insert(pending_acks_.end(), acked.begin(), acked.end());
+    if (!ack_commit_running_ && !pending_acks_.empty()) {
+      ack_commit_running_ = true;
+      to_commit.swap(pending_acks_);
+    }
+    read_again = !finishing_;
+  }
+  if (!to_commit.empty()) CommitAcks(std::move(to_commit));
+  if (read_again) StartRead(&ack_);
+  Pump();
+}
+
+void SubscribeSession::CommitAcks(std::vector<uint64_t> seqs) {
+  auto self = shared_from_this();
+  dispatcher_->committer()->Submit(
+      [caller = caller_, seqs](store::Transaction& txn) { return Acknowledge(txn, caller, seqs); },
+      [self, seqs](const absl::Status& status) {
+        if (!status.ok()) {
+          LogError("ack_commit_failed",
+                   {{"org", self->caller_.organisation_id}, {"error", status.ToString()}});
+        }
+        // Durable (or failed, and then still queued to be sent again): either way
+        // no longer "acknowledged but pending".
+        self->recipient_->RemoveAckPending(seqs);
+        std::vector<uint64_t> next;
+        {
+          absl::MutexLock lock(&self->mu_);
+          if (self->pending_acks_.empty()) {
+            self->ack_commit_running_ = false;
+          } else {
+            next.swap(self->pending_acks_);
+          }
+        }
+        if (!next.empty()) self->CommitAcks(std::move(next));
+      });
+}
+
+void SubscribeSession::CheckTimeouts(absl::Time now) {
+  bool any = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    const absl::Duration timeout = dispatcher_->options().ack_timeout;
+    for (auto& [seq, f] : in_flight_) {
+      if (!f.resend_queued && now - f.sent_at >= timeout) {
+        f.resend_queued = true;
+        resend_.push_back(seq);
+        any = true;
+      }
+    }
+    if (any) std::sort(resend_.begin(), resend_.end());
+  }
+  if (any) SchedulePump();
+}
+
+void SubscribeSession::Close(const absl::Status& status) {
+  bool finish_now = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    finishing_ = true;
+    finish_status_ = status;
+    if (!writing_) {
+      finish_called_ = true;
+      finish_now = true;
+    }
+  }
+  if (finish_now) Finish(ToGrpcStatus(status));
+}
+
+void SubscribeSession::OnCancel() { Close(absl::CancelledError("the subscriber went away")); }
+
+bool SubscribeSession::IsInFlight(uint64_t seq) const {
+  absl::MutexLock lock(&mu_);
+  return in_flight_.contains(seq);
+}
+
+void SubscribeSession::OnDone() {
+  dispatcher_->Detach(this);
+  std::shared_ptr<SubscribeSession> self;
+  {
+    absl::MutexLock lock(&mu_);
+    self.swap(self_);
+  }
+  // `self` may be the last reference: nothing touches members after this.
+}
+
+}  // namespace switchboard::gateway::delivery

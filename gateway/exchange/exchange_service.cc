@@ -1,0 +1,33 @@
+#include "gateway/exchange/exchange_service.h"
+
+#include "gateway/common/grpc_status.h"
+
+namespace switchboard::gateway::exchange {
+
+grpc::ServerUnaryReactor* ExchangeService::Publish(grpc::CallbackServerContext* context,
+                                                   const v1::Message* request,
+                                                   v1::Receipt* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
+  auto caller = guard_->Identify(*context, "Exchange/Publish", finish);
+  if (!caller) return reactor;
+  publisher_->Publish(*caller, *request,
+                      [reactor, response](absl::StatusOr<v1::Receipt> receipt) {
+                        if (receipt.ok()) *response = *std::move(receipt);
+                        reactor->Finish(ToGrpcStatus(receipt.status()));
+                      });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* ExchangeService::Subscribe(
+    grpc::CallbackServerContext* context) {
+  auto* rejected = new delivery::RejectedStream();
+  auto caller = guard_->Identify(*context, "Exchange/Subscribe",
+                                 [rejected](const absl::Status& s) { rejected->Reject(s); });
+  if (!caller) return rejected;
+  // Identified: the rejected stream was never handed to gRPC.
+  delete rejected;
+  return dispatcher_->NewSession(*caller);
+}
+
+}  // namespace switchboard::gateway::exchange

@@ -1,0 +1,211 @@
+#include "gateway/exchange/publisher.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gateway/common/field_checks.h"
+#include "gateway/common/sha256.h"
+#include "gateway/exchange/message_validator.h"
+#include "gateway/identity/rpc_guard.h"
+#include "gateway/registry/registry_ops.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "policy/routing_policy.h"
+#include "switchboard/common/time_util.h"
+#include "switchboard/v1/storage.pb.h"
+
+namespace switchboard::gateway::exchange {
+namespace {
+
+using store::Cf;
+namespace keys = store::keys;
+
+constexpr char kOperation[] = "Exchange/Publish";
+
+std::string ContentHash(const v1::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::CodedOutputStream out(&raw);
+    out.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&out);
+  }
+  return Sha256({bytes});
+}
+
+// The outcome of looking for an earlier publish of the same (source, id).
+struct Earlier {
+  bool found = false;
+  absl::StatusOr<v1::Receipt> result;  // the receipt, or ALREADY_EXISTS
+};
+
+Earlier Compare(const v1::StoredMessage& stored, const std::string& hash,
+                const std::string& message_id) {
+  Earlier e;
+  e.found = true;
+  if (stored.content_sha256() == hash) {
+    e.result = stored.receipt();
+  } else {
+    e.result = absl::AlreadyExistsError(absl::StrCat(
+        "message.header.id: '", message_id, "' was already published with other content (as ",
+        stored.receipt().gateway_message_id(), "); use a new id for a new message"));
+  }
+  return e;
+}
+
+}  // namespace
+
+Publisher::Publisher(const store::Store* store, store::Committer* committer,
+                     const registry::Directory* directory, const config::EventCatalogue* events,
+                     v1::Limits limits, Notify notify)
+    : store_(store),
+      committer_(committer),
+      directory_(directory),
+      events_(events),
+      limits_(std::move(limits)),
+      notify_(std::move(notify)) {}
+
+void Publisher::Publish(const identity::Caller& caller, v1::Message message, Done done) const {
+  v1::AuditRecord record = identity::AuditFor(caller, kOperation, v1::AuditRecord::PUBLISH);
+  record.set_message_id(message.header().id().substr(0, 128));
+  auto refuse = [&](absl::Status status) {
+    identity::SubmitRefusal(committer_, record, status,
+                            [done](const absl::Status& s) { done(s); });
+  };
+
+  const size_t size = message.ByteSizeLong();
+  if (size > limits_.max_message_bytes()) {
+    return refuse(absl::InvalidArgumentError(absl::StrCat(
+        "message: ", size, " bytes is over the limit of ", limits_.max_message_bytes(), " bytes")));
+  }
+  if (!message.has_header()) return refuse(absl::InvalidArgumentError("message.header: required"));
+  const v1::MessageHeader& header = message.header();
+  if (header.source().empty()) {
+    return refuse(absl::InvalidArgumentError("message.header.source: required"));
+  }
+  if (header.source() != caller.organisation_id) {
+    return refuse(absl::PermissionDeniedError(absl::StrCat(
+        "message.header.source: '", header.source().substr(0, 64), "' is not the caller ('",
+        caller.organisation_id, "'); a member publishes only as itself")));
+  }
+  if (absl::Status s = CheckToken("message.header.id", header.id()); !s.ok()) return refuse(s);
+
+  NormaliseMessage(&message);
+  const std::string hash = ContentHash(message);
+  const std::string dedup_key = keys::Dedup(caller.organisation_id, header.id());
+
+  // A resend of something already accepted gets the original answer, even if the
+  // registry has changed since (that is what makes retries safe).
+  {
+    auto seq = store_->Get(Cf::kDedup, dedup_key);
+    if (!seq.ok()) return done(seq.status());
+    if (seq->has_value()) {
+      v1::StoredMessage stored;
+      auto found = store_->GetProto(Cf::kMessages, **seq, &stored);
+      if (!found.ok()) return done(found.status());
+      if (*found) {
+        Earlier earlier = Compare(stored, hash, header.id());
+        if (!earlier.result.ok()) return refuse(earlier.result.status());
+        return done(std::move(earlier.result));
+      }
+    }
+  }
+
+  const absl::Time now = absl::Now();
+  if (absl::Status s = ValidateMessage(message, *events_, limits_, now); !s.ok()) {
+    return refuse(s);
+  }
+  auto client_id = registry::ResolveClient(*store_, header.client());
+  if (!client_id.ok()) return done(client_id.status());
+  if (!client_id->has_value()) {
+    return refuse(absl::InvalidArgumentError(absl::StrCat(
+        "message.header.client: no client with identifier '", IdentifierText(header.client()), "'")));
+  }
+  record.set_client_id(**client_id);
+  auto team = registry::ReadCareTeam(*store_, **client_id);
+  if (!team.ok()) return done(team.status());
+  const auto dir = directory_->snapshot();
+  auto recipients = policy::SelectRecipients(policy::RoutingInput{
+      .header = header,
+      .care_team = *team,
+      .event_subscribers = dir->SubscribersOf(header.event()),
+      .find_organisation = [&dir](absl::string_view id) { return dir->Find(id); },
+      .now = now,
+  });
+  if (!recipients.ok()) return refuse(recipients.status());
+
+  auto receipt = std::make_shared<v1::Receipt>();
+  auto stored = std::make_shared<v1::StoredMessage>();
+  *stored->mutable_message() = std::move(message);
+  stored->set_content_sha256(hash);
+  stored->set_client_id(**client_id);
+  committer_->Submit(
+      [this, record, receipt, stored, dedup_key, hash,
+       recipients = *std::move(recipients)](store::Transaction& txn) mutable -> absl::Status {
+        const v1::MessageHeader& header = stored->message().header();
+        // Again, atomically: a concurrent identical publish may have won the race.
+        auto seq = txn.Get(Cf::kDedup, dedup_key);
+        if (!seq.ok()) return seq.status();
+        if (seq->has_value()) {
+          v1::StoredMessage earlier_msg;
+          auto found = txn.GetProto(Cf::kMessages, **seq, &earlier_msg);
+          if (!found.ok()) return found.status();
+          Earlier earlier = Compare(earlier_msg, hash, header.id());
+          if (!earlier.result.ok()) {
+            txn.AuditOnRefusal(identity::Refusal(record, earlier.result.status()));
+            return earlier.result.status();
+          }
+          *receipt = *earlier.result;
+          return absl::OkStatus();
+        }
+        const uint64_t message_seq = txn.NextSeq();
+        const std::string gateway_id = store::GatewayMessageId(message_seq);
+        receipt->set_message_id(header.id());
+        receipt->set_source(header.source());
+        receipt->set_gateway_message_id(gateway_id);
+        *receipt->mutable_accepted_at() = ToProtoTime(txn.now());
+        for (const std::string& recipient : recipients) {
+          const uint64_t delivery_seq = txn.NextSeq();
+          auto* r = receipt->add_recipients();
+          r->set_organisation_id(recipient);
+          r->set_delivery_id(store::DeliveryId(delivery_seq));
+
+          v1::OutboxEntry entry;
+          entry.set_message_seq(message_seq);
+          entry.set_client_id(stored->client_id());
+          txn.PutProto(Cf::kOutbox, keys::RecipientSeq(recipient, delivery_seq), entry);
+
+          v1::StoredDelivery delivery;
+          v1::Delivery* d = delivery.mutable_delivery();
+          d->set_id(store::DeliveryId(delivery_seq));
+          d->set_state(v1::Delivery::PENDING);
+          d->set_recipient(recipient);
+          d->set_message_id(header.id());
+          d->set_source(header.source());
+          d->set_gateway_message_id(gateway_id);
+          d->set_event(header.event());
+          *d->mutable_created_at() = receipt->accepted_at();
+          delivery.set_message_seq(message_seq);
+          delivery.set_client_id(stored->client_id());
+          txn.PutProto(Cf::kDeliveries, keys::RecipientSeq(recipient, delivery_seq), delivery);
+        }
+        *stored->mutable_receipt() = *receipt;
+        txn.PutProto(Cf::kMessages, keys::Sequence(message_seq), *stored);
+        txn.Put(Cf::kDedup, dedup_key, keys::Sequence(message_seq));
+        record.set_gateway_message_id(gateway_id);
+        record.set_detail(absl::StrCat("event=", header.event(), " routed to [",
+                                       absl::StrJoin(recipients, ","), "]"));
+        txn.Audit(record);
+        if (!recipients.empty()) {
+          txn.OnCommit([this, recipients] { notify_(recipients); });
+        }
+        return absl::OkStatus();
+      },
+      [receipt, done](const absl::Status& status) {
+        if (!status.ok()) return done(status);
+        done(*receipt);
+      });
+}
+
+}  // namespace switchboard::gateway::exchange

@@ -1,0 +1,59 @@
+// Exchange.Publish's logic, without gRPC: check, deduplicate, validate, resolve the
+// client, route, then store message + dedup key + one outbox entry and one
+// delivery record per recipient + audit record in one synced write, and only then
+// hand back the receipt. Every refusal is audited before it is returned.
+//
+// Thread-safe; Publish never blocks on disk syncs (the Committer does them).
+#ifndef SWITCHBOARD_GATEWAY_EXCHANGE_PUBLISHER_H_
+#define SWITCHBOARD_GATEWAY_EXCHANGE_PUBLISHER_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/config/event_catalogue.h"
+#include "gateway/identity/authenticator.h"
+#include "gateway/registry/directory.h"
+#include "gateway/store/committer.h"
+#include "gateway/store/store.h"
+#include "switchboard/v1/config.pb.h"
+#include "switchboard/v1/delivery.pb.h"
+#include "switchboard/v1/message.pb.h"
+
+namespace switchboard::gateway::exchange {
+
+class Publisher {
+ public:
+  using Done = std::function<void(absl::StatusOr<v1::Receipt>)>;
+  // Told, on commit, which recipients have new deliveries.
+  using Notify = std::function<void(const std::vector<std::string>& recipients)>;
+
+  Publisher(const store::Store* store, store::Committer* committer,
+            const registry::Directory* directory, const config::EventCatalogue* events,
+            v1::Limits limits, Notify notify);
+
+  // Calls `done` exactly once (from some thread) with the receipt, or:
+  //   INVALID_ARGUMENT    bad input, naming the field (size, header, payload,
+  //                       unknown client, bad destination);
+  //   PERMISSION_DENIED   header.source is not the caller, or a destination is
+  //                       not involved with the client;
+  //   FAILED_PRECONDITION a destination is suspended;
+  //   ALREADY_EXISTS      header.id was published before with other content.
+  // A re-publish of identical content returns the original receipt and stores
+  // nothing (not even an audit record: nothing happened).
+  void Publish(const identity::Caller& caller, v1::Message message, Done done) const;
+
+ private:
+  // Constant after construction.
+  const store::Store* const store_;
+  store::Committer* const committer_;
+  const registry::Directory* const directory_;
+  const config::EventCatalogue* const events_;
+  const v1::Limits limits_;
+  const Notify notify_;
+};
+
+}  // namespace switchboard::gateway::exchange
+
+#endif  // SWITCHBOARD_GATEWAY_EXCHANGE_PUBLISHER_H_

@@ -1,0 +1,40 @@
+// Operations' queries, without gRPC. Every lookup is keyed by the caller, so a
+// member asking about another member's message or deliveries finds nothing:
+// NOT_FOUND with the same message as for an id that does not exist.
+// Thread-safe (reads only).
+#ifndef SWITCHBOARD_GATEWAY_OPERATIONS_OPERATIONS_OPS_H_
+#define SWITCHBOARD_GATEWAY_OPERATIONS_OPERATIONS_OPS_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gateway/store/store.h"
+#include "switchboard/v1/operations.pb.h"
+
+namespace switchboard::gateway::operations {
+
+// Tells whether (recipient, delivery seq) is on the recipient's stream awaiting an
+// ack: the store says PENDING for both "queued" and "sent, not yet acknowledged".
+using InFlightFn = std::function<bool(const std::string& recipient, uint64_t seq)>;
+
+// Status of the message `message_id` published by `caller_id`.
+absl::StatusOr<v1::MessageStatus> GetMessageStatus(const store::Store& store,
+                                                   const InFlightFn& in_flight,
+                                                   const std::string& caller_id,
+                                                   const std::string& message_id);
+
+// Deliveries addressed to `caller_id`, oldest first. INVALID_ARGUMENT for a
+// malformed page token.
+absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveries(const store::Store& store,
+                                                          const InFlightFn& in_flight,
+                                                          const std::string& caller_id,
+                                                          const v1::ListDeliveriesRequest& request);
+
+// Audit records with seq > after_seq, at most `page_size` (default 100, max 1000).
+absl::StatusOr<v1::ListAuditRecordsResponse> ListAuditRecords(
+    const store::Store& store, const v1::ListAuditRecordsRequest& request);
+
+}  // namespace switchboard::gateway::operations
+
+#endif  // SWITCHBOARD_GATEWAY_OPERATIONS_OPERATIONS_OPS_H_

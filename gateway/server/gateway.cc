@@ -1,0 +1,121 @@
+#include "gateway/server/gateway.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/common/log.h"
+#include "gateway/config/config_loader.h"
+#include "gateway/registry/seed.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "switchboard/common/status_macros.h"
+
+namespace switchboard::gateway {
+
+Gateway::Gateway(const v1::GatewayConfig& config) : config_(config), events_(config) {}
+
+Gateway::~Gateway() { (void)Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig& config) {
+  SB_RETURN_IF_ERROR(config::ValidateConfig(config));
+  SB_ASSIGN_OR_RETURN(std::string ca, config::ReadFile(config.tls().ca_cert_file(), "tls.ca_cert_file"));
+  SB_ASSIGN_OR_RETURN(std::string cert,
+                      config::ReadFile(config.tls().server_cert_file(), "tls.server_cert_file"));
+  SB_ASSIGN_OR_RETURN(std::string key,
+                      config::ReadFile(config.tls().server_key_file(), "tls.server_key_file"));
+
+  auto gw = std::unique_ptr<Gateway>(new Gateway(config));
+  SB_ASSIGN_OR_RETURN(gw->store_, store::Store::Open(config.data_dir()));
+  gw->committer_ = std::make_unique<store::Committer>(gw->store_.get());
+  SB_RETURN_IF_ERROR(gw->committer_->Start());
+  SB_RETURN_IF_ERROR(gw->directory_.Load(*gw->store_));
+
+  delivery::DispatcherOptions dispatch;
+  dispatch.default_window = config.delivery().default_window();
+  dispatch.max_window = config.delivery().max_window();
+  dispatch.ack_timeout = absl::Milliseconds(config.delivery().ack_timeout_ms());
+  gw->dispatcher_ =
+      std::make_unique<delivery::Dispatcher>(gw->store_.get(), gw->committer_.get(), dispatch);
+
+  Gateway* g = gw.get();
+  registry::RegistryContext registry_context{
+      .directory = &gw->directory_,
+      .events = &gw->events_,
+      .on_suspended =
+          [g](const std::string& id) {
+            g->dispatcher_->Disconnect(
+                id, absl::PermissionDeniedError(absl::StrCat("member '", id, "' is suspended")));
+          },
+  };
+  SB_RETURN_IF_ERROR(registry::ApplySeed(gw->committer_.get(), registry_context, config.seed()));
+
+  gw->guard_ = std::make_unique<identity::RpcGuard>(&gw->directory_, gw->committer_.get());
+  gw->publisher_ = std::make_unique<exchange::Publisher>(
+      gw->store_.get(), gw->committer_.get(), &gw->directory_, &gw->events_, config.limits(),
+      [g](const std::vector<std::string>& recipients) { g->dispatcher_->Notify(recipients); });
+  gw->exchange_service_ = std::make_unique<exchange::ExchangeService>(
+      gw->guard_.get(), gw->publisher_.get(), gw->dispatcher_.get());
+  gw->registry_service_ = std::make_unique<registry::RegistryService>(
+      gw->guard_.get(), gw->committer_.get(), registry_context);
+  gw->operations_service_ = std::make_unique<operations::OperationsService>(
+      gw->guard_.get(), gw->store_.get(), gw->committer_.get(), gw->dispatcher_.get());
+  gw->dispatcher_->Start();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = ca;
+  ssl.pem_key_cert_pairs.push_back({key, cert});
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen().grpc_address(), grpc::SslServerCredentials(ssl),
+                           &gw->grpc_port_);
+  // Room above the message limit so that an oversized message reaches Publish
+  // and gets a clear INVALID_ARGUMENT rather than a transport error.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.limits().max_message_bytes()) + (64 << 10));
+  // Notice dead subscribers (their deliveries go back to pending) and let
+  // clients keep idle streams alive.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.RegisterService(gw->exchange_service_.get());
+  builder.RegisterService(gw->registry_service_.get());
+  builder.RegisterService(gw->operations_service_.get());
+  gw->server_ = builder.BuildAndStart();
+  if (gw->server_ == nullptr || gw->grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("listen.grpc_address: cannot listen on '",
+                                               config.listen().grpc_address(), "'"));
+  }
+  gw->server_->GetHealthCheckService()->SetServingStatus(true);
+  const std::string& addr = config.listen().grpc_address();
+  gw->grpc_host_ = addr.substr(0, addr.rfind(':'));
+  LogInfo("started", {{"grpc", absl::StrCat(gw->grpc_host_, ":", gw->grpc_port_)},
+                      {"data_dir", config.data_dir()}});
+  return gw;
+}
+
+absl::Status Gateway::Shutdown() {
+  if (shut_down_) return absl::OkStatus();
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+  // Streams first (they never end on their own), then in-flight unary RPCs,
+  // whose commits still run: nothing acknowledged is cut off.
+  if (dispatcher_ != nullptr) dispatcher_->Stop();
+  if (server_ != nullptr) {
+    const auto deadline = std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(config_.shutdown_grace_ms());
+    server_->Shutdown(deadline);
+    server_->Wait();
+  }
+  if (operations_service_ != nullptr) operations_service_->Stop();
+  if (committer_ != nullptr) committer_->Stop();
+  absl::Status closed = store_ != nullptr ? store_->Close() : absl::OkStatus();
+  LogInfo("stopped", {{"store", closed.ok() ? "closed" : closed.ToString()}});
+  return closed;
+}
+
+}  // namespace switchboard::gateway

@@ -1,0 +1,69 @@
+// The whole gateway in one object: store, committer, directory, dispatcher,
+// services and the gRPC server, built from a validated config; and its orderly
+// shutdown (drain RPCs, close streams, flush and close RocksDB).
+//
+// Thread-safe: Shutdown may be called from any thread, once.
+#ifndef SWITCHBOARD_GATEWAY_SERVER_GATEWAY_H_
+#define SWITCHBOARD_GATEWAY_SERVER_GATEWAY_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gateway/config/event_catalogue.h"
+#include "gateway/delivery/dispatcher.h"
+#include "gateway/exchange/exchange_service.h"
+#include "gateway/exchange/publisher.h"
+#include "gateway/identity/rpc_guard.h"
+#include "gateway/operations/operations_service.h"
+#include "gateway/registry/directory.h"
+#include "gateway/registry/registry_service.h"
+#include "gateway/store/committer.h"
+#include "gateway/store/store.h"
+#include "grpcpp/server.h"
+#include "switchboard/v1/config.pb.h"
+
+namespace switchboard::gateway {
+
+class Gateway {
+ public:
+  // Opens the store (never wiping it), applies the seed, and starts listening.
+  // INVALID_ARGUMENT for a bad config or seed, NOT_FOUND for unreadable TLS
+  // files, UNAVAILABLE when the store is locked or the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(const v1::GatewayConfig& config);
+
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+  ~Gateway();  // Shutdown()s.
+
+  // The port gRPC listens on (the chosen one when the config says port 0).
+  int grpc_port() const { return grpc_port_; }
+  const std::string& grpc_host() const { return grpc_host_; }
+
+  // Stops accepting, ends Subscribe streams, waits up to the grace period for
+  // in-flight RPCs, then flushes and closes the store. Idempotent.
+  absl::Status Shutdown();
+
+ private:
+  explicit Gateway(const v1::GatewayConfig& config);
+
+  const v1::GatewayConfig config_;
+  const config::EventCatalogue events_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Committer> committer_;
+  registry::Directory directory_;
+  std::unique_ptr<delivery::Dispatcher> dispatcher_;
+  std::unique_ptr<identity::RpcGuard> guard_;
+  std::unique_ptr<exchange::Publisher> publisher_;
+  std::unique_ptr<exchange::ExchangeService> exchange_service_;
+  std::unique_ptr<registry::RegistryService> registry_service_;
+  std::unique_ptr<operations::OperationsService> operations_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int grpc_port_ = 0;
+  std::string grpc_host_;
+  bool shut_down_ = false;
+};
+
+}  // namespace switchboard::gateway
+
+#endif  // SWITCHBOARD_GATEWAY_SERVER_GATEWAY_H_

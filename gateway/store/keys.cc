@@ -1,0 +1,127 @@
+#include "gateway/store/keys.h"
+
+#include "absl/strings/str_format.h"
+
+namespace switchboard::gateway::store {
+namespace {
+
+constexpr char kSep = '\0';
+
+std::string Join(absl::string_view tag, absl::string_view a) {
+  std::string out;
+  out.reserve(tag.size() + 1 + a.size());
+  out.append(tag.data(), tag.size());
+  out.push_back(kSep);
+  out.append(a.data(), a.size());
+  return out;
+}
+
+}  // namespace
+
+const char* CfName(Cf cf) {
+  switch (cf) {
+    case Cf::kRegistry: return "registry";
+    case Cf::kClients: return "clients";
+    case Cf::kMessages: return "messages";
+    case Cf::kDedup: return "dedup";
+    case Cf::kOutbox: return "outbox";
+    case Cf::kDeliveries: return "deliveries";
+    case Cf::kAudit: return "audit";
+    case Cf::kMeta: return "meta";
+    case Cf::kCount: break;
+  }
+  return "?";
+}
+
+std::string EncodeSeq(uint64_t seq) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(seq & 0xff);
+    seq >>= 8;
+  }
+  return out;
+}
+
+std::optional<uint64_t> DecodeSeq(absl::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  uint64_t seq = 0;
+  for (unsigned char c : bytes) seq = (seq << 8) | c;
+  return seq;
+}
+
+namespace keys {
+
+std::string Organisation(absl::string_view id) { return Join("org", id); }
+std::string CertificateSan(absl::string_view san) { return Join("san", san); }
+std::string Subscription(absl::string_view organisation_id) {
+  return Join("sub", organisation_id);
+}
+std::string Client(absl::string_view client_id) { return Join("client", client_id); }
+std::string Identifier(absl::string_view system, absl::string_view value) {
+  std::string out = Join("ident", system);
+  out.push_back(kSep);
+  out.append(value.data(), value.size());
+  return out;
+}
+std::string CareTeam(absl::string_view client_id) { return Join("team", client_id); }
+
+std::string Sequence(uint64_t seq) { return EncodeSeq(seq); }
+
+std::string Dedup(absl::string_view source, absl::string_view message_id) {
+  std::string out(source);
+  out.push_back(kSep);
+  out.append(message_id.data(), message_id.size());
+  return out;
+}
+
+std::string RecipientPrefix(absl::string_view recipient) {
+  std::string out(recipient);
+  out.push_back(kSep);
+  return out;
+}
+
+std::string RecipientSeq(absl::string_view recipient, uint64_t seq) {
+  return RecipientPrefix(recipient) + EncodeSeq(seq);
+}
+
+std::optional<uint64_t> SeqOfRecipientKey(absl::string_view key) {
+  if (key.size() < 9 || key[key.size() - 9] != kSep) return std::nullopt;
+  return DecodeSeq(key.substr(key.size() - 8));
+}
+
+}  // namespace keys
+
+std::string PrefixUpperBound(absl::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty()) {
+    unsigned char last = static_cast<unsigned char>(bound.back());
+    if (last != 0xff) {
+      bound.back() = static_cast<char>(last + 1);
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return bound;
+}
+
+std::string GatewayMessageId(uint64_t seq) { return absl::StrFormat("msg-%016x", seq); }
+std::string DeliveryId(uint64_t seq) { return absl::StrFormat("dlv-%016x", seq); }
+
+std::optional<uint64_t> ParseDeliveryId(absl::string_view id) {
+  if (id.size() != 20 || id.substr(0, 4) != "dlv-") return std::nullopt;
+  uint64_t seq = 0;
+  for (char c : id.substr(4)) {
+    int v;
+    if (c >= '0' && c <= '9') {
+      v = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      v = c - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    seq = (seq << 4) | static_cast<uint64_t>(v);
+  }
+  return seq;
+}
+
+}  // namespace switchboard::gateway::store

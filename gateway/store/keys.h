@@ -1,0 +1,82 @@
+// Key encoding for every column family. Keys are ordered byte strings: sequence
+// numbers are 8-byte big-endian so that an iterator walks them in numeric order;
+// variable parts are separated by '\0', which validated ids never contain, so
+// "a\0..." sorts before and never collides with "ab\0...". This is the only place
+// that builds or parses keys. Thread-safe (pure functions).
+#ifndef SWITCHBOARD_GATEWAY_STORE_KEYS_H_
+#define SWITCHBOARD_GATEWAY_STORE_KEYS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace switchboard::gateway::store {
+
+// Column families, one per concern. kCount is the number of them.
+enum class Cf : int {
+  kRegistry = 0,  // organisations, SAN index, subscriptions
+  kClients,       // clients, identifier index, care teams
+  kMessages,      // accepted messages by sequence
+  kDedup,         // (source, message id) -> message sequence
+  kOutbox,        // (recipient, delivery sequence) while unacknowledged
+  kDeliveries,    // (recipient, delivery sequence) -> delivery state
+  kAudit,         // audit records by sequence
+  kMeta,          // counters and the audit head
+  kCount,
+};
+
+// RocksDB name of a column family.
+const char* CfName(Cf cf);
+
+// 8-byte big-endian encoding; DecodeSeq returns nullopt unless `bytes` is 8 bytes.
+std::string EncodeSeq(uint64_t seq);
+std::optional<uint64_t> DecodeSeq(absl::string_view bytes);
+
+namespace keys {
+
+// kRegistry
+std::string Organisation(absl::string_view id);
+inline constexpr absl::string_view kOrganisationPrefix = absl::string_view("org\0", 4);
+std::string CertificateSan(absl::string_view san);
+std::string Subscription(absl::string_view organisation_id);
+inline constexpr absl::string_view kSubscriptionPrefix = absl::string_view("sub\0", 4);
+
+// kClients
+std::string Client(absl::string_view client_id);
+std::string Identifier(absl::string_view system, absl::string_view value);
+std::string CareTeam(absl::string_view client_id);
+
+// kMessages, kAudit
+std::string Sequence(uint64_t seq);
+
+// kDedup
+std::string Dedup(absl::string_view source, absl::string_view message_id);
+
+// kOutbox and kDeliveries: recipient \0 seq. Prefix() is what every key of that
+// recipient starts with.
+std::string RecipientSeq(absl::string_view recipient, uint64_t seq);
+std::string RecipientPrefix(absl::string_view recipient);
+// The sequence of a RecipientSeq key, nullopt if it is not one.
+std::optional<uint64_t> SeqOfRecipientKey(absl::string_view key);
+
+// kMeta
+inline constexpr absl::string_view kNextSeq = "next_seq";
+inline constexpr absl::string_view kAuditHead = "audit_head";
+
+}  // namespace keys
+
+// The smallest key greater than every key that starts with `prefix` (for
+// iterate_upper_bound). Empty when there is none (prefix of all 0xff bytes).
+std::string PrefixUpperBound(absl::string_view prefix);
+
+// Printable ids derived from sequences: "msg-00000000000000a1", "dlv-...".
+std::string GatewayMessageId(uint64_t seq);
+std::string DeliveryId(uint64_t seq);
+// Parses a DeliveryId; nullopt for anything else.
+std::optional<uint64_t> ParseDeliveryId(absl::string_view id);
+
+}  // namespace switchboard::gateway::store
+
+#endif  // SWITCHBOARD_GATEWAY_STORE_KEYS_H_
