@@ -68,14 +68,12 @@ absl::Status SubscribeSession::RefillLocked() {
 void SubscribeSession::Pump() {
   uint64_t sent_seq = 0;
   {
-    absl::MutexLock lock(&mu_);
+    absl::ReleasableMutexLock lock(&mu_);
     if (finishing_ || writing_) return;
     if (absl::Status s = RefillLocked(); !s.ok()) {
       LogError("delivery_read_failed", {{"org", caller_.organisation_id}, {"error", s.ToString()}});
-      finishing_ = true;
-      finish_status_ = absl::UnavailableError("the gateway cannot read the delivery queue");
-      finish_called_ = true;
-      Finish(ToGrpcStatus(finish_status_));
+      lock.Release();
+      Close(absl::UnavailableError("the gateway cannot read the delivery queue"));
       return;
     }
     const absl::Time now = absl::Now();
@@ -119,8 +117,8 @@ void SubscribeSession::Pump() {
 }
 
 void SubscribeSession::OnWriteDone(bool ok) {
+  absl::Status finish;
   bool finish_now = false;
-  absl::Status status;
   {
     absl::MutexLock lock(&mu_);
     writing_ = false;
@@ -128,17 +126,20 @@ void SubscribeSession::OnWriteDone(bool ok) {
       finishing_ = true;
       finish_status_ = absl::UnavailableError("the stream broke while sending");
     }
-    if (finishing_ && !finish_called_) {
-      finish_called_ = true;
-      finish_now = true;
-      status = finish_status_;
-    }
+    finish_now = TakeFinishLocked(&finish);
   }
   if (finish_now) {
-    Finish(ToGrpcStatus(status));
+    Finish(ToGrpcStatus(finish));
     return;
   }
   Pump();
+}
+
+bool SubscribeSession::TakeFinishLocked(absl::Status* status) {
+  if (!finishing_ || finish_called_ || writing_ || ack_commit_running_) return false;
+  finish_called_ = true;
+  *status = finish_status_;
+  return true;
 }
 
 void SubscribeSession::OnReadDone(bool ok) {
@@ -187,14 +188,19 @@ void SubscribeSession::CommitAcks(std::vector<uint64_t> seqs) {
         // no longer "acknowledged but pending".
         self->recipient_->RemoveAckPending(seqs);
         std::vector<uint64_t> next;
+        absl::Status finish;
+        bool finish_now = false;
         {
           absl::MutexLock lock(&self->mu_);
           if (self->pending_acks_.empty()) {
             self->ack_commit_running_ = false;
+            // A stream that is ending waited for its acks to be durable.
+            finish_now = self->TakeFinishLocked(&finish);
           } else {
             next.swap(self->pending_acks_);
           }
         }
+        if (finish_now) self->Finish(ToGrpcStatus(finish));
         if (!next.empty()) self->CommitAcks(std::move(next));
       });
 }
@@ -218,18 +224,16 @@ void SubscribeSession::CheckTimeouts(absl::Time now) {
 }
 
 void SubscribeSession::Close(const absl::Status& status) {
+  absl::Status finish;
   bool finish_now = false;
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
     finishing_ = true;
     finish_status_ = status;
-    if (!writing_) {
-      finish_called_ = true;
-      finish_now = true;
-    }
+    finish_now = TakeFinishLocked(&finish);
   }
-  if (finish_now) Finish(ToGrpcStatus(status));
+  if (finish_now) Finish(ToGrpcStatus(finish));
 }
 
 void SubscribeSession::OnCancel() { Close(absl::CancelledError("the subscriber went away")); }

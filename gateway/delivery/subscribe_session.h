@@ -6,6 +6,9 @@
 // the committer (batched: acks that arrive during a commit go in the next one),
 // and sends again, in order, what stays unacknowledged past the ack timeout.
 //
+// A stream ends (Finish) only after its acknowledgements are durable, so a
+// subscriber that half-closes and sees OK knows every ack it sent has stuck.
+//
 // Lifetime: owned by shared_ptrs (itself until OnDone, queued tasks, pending
 // commits), so late callbacks are safe; gRPC operations stop at OnDone.
 // Thread-safe: reactions, the executor, the committer and the ticker all call in.
@@ -64,6 +67,9 @@ class SubscribeSession final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliv
   // Moves due resends and newly read deliveries into the send queues.
   absl::Status RefillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CommitAcks(std::vector<uint64_t> seqs);
+  // Whether Finish may be called now (ending, no write outstanding, no ack commit
+  // running; called once): then sets *status to what to finish with.
+  bool TakeFinishLocked(absl::Status* status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
   Dispatcher* const dispatcher_;

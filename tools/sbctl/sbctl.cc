@@ -1,1 +1,482 @@
-int main(){return 0;}
+// sbctl: the command line for members and admins of a Switchboard gateway.
+// Run `sbctl help` for the commands.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "adapters/adapter_registry.h"
+#include "gateway/audit/audit_chain.h"
+#include "gateway/config/config_loader.h"
+#include "gateway/store/store.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "switchboard/v1/adapters/canonical_json.pb.h"
+#include "switchboard/v1/exchange.grpc.pb.h"
+#include "switchboard/v1/operations.grpc.pb.h"
+#include "switchboard/v1/registry.grpc.pb.h"
+#include "tools/sbctl/connection.h"
+#include "tools/sbctl/format.h"
+
+ABSL_FLAG(std::string, addr, "127.0.0.1:7443", "Gateway address host:port.");
+ABSL_FLAG(std::string, as, "", "Act as this organisation: use CERTS_DIR/ORG.pem, ORG.key, ca.pem.");
+ABSL_FLAG(std::string, certs_dir, "var/certs", "Where --as finds certificates.");
+ABSL_FLAG(std::string, ca, "", "CA certificate (PEM) that signed the gateway's certificate.");
+ABSL_FLAG(std::string, cert, "", "Client certificate (PEM).");
+ABSL_FLAG(std::string, key, "", "Client private key (PEM).");
+ABSL_FLAG(std::string, user, "", "Person acting, sent as metadata sb-user and audited.");
+ABSL_FLAG(int, timeout_ms, 30000, "Deadline of unary calls.");
+ABSL_FLAG(bool, json, false, "Print protobuf JSON (one object per line) instead of text.");
+ABSL_FLAG(uint32_t, window, 0, "subscribe: unacknowledged deliveries at once (0: gateway default).");
+ABSL_FLAG(int, count, 0, "subscribe: exit after acknowledging this many deliveries (0: run on).");
+ABSL_FLAG(bool, no_ack, false, "subscribe: print but do not acknowledge (they will come again).");
+ABSL_FLAG(std::string, state, "", "deliveries: PENDING, IN_FLIGHT or DELIVERED.");
+ABSL_FLAG(uint32_t, page_size, 100, "deliveries, audit list: page size.");
+ABSL_FLAG(std::string, reason, "", "org suspend: why (required).");
+ABSL_FLAG(std::string, role, "", "careteam add: the member's role, e.g. housing-support.");
+ABSL_FLAG(std::string, data, "", "audit verify: check this RocksDB directory offline instead.");
+ABSL_FLAG(uint64_t, after, 0, "audit list: records after this sequence number.");
+
+namespace switchboard::tools::sbctl {
+namespace {
+
+constexpr char kUsage[] = R"(sbctl [flags] COMMAND [ARGS]
+
+Identity (every command but `audit verify --data`):
+  --as ORG                    use var/certs/ORG.pem, ORG.key and ca.pem
+  --cert F --key F --ca F     or name the files
+  --addr HOST:PORT            gateway (default 127.0.0.1:7443)
+
+Exchange:
+  publish FILE|-              publish a message (protobuf JSON of switchboard.v1.Message)
+  subscribe [--window N] [--count N] [--no_ack]
+                              print deliveries as they arrive and acknowledge them
+Operations:
+  status MESSAGE_ID           delivery state of a message you published
+  deliveries [--state S]      deliveries addressed to you
+  audit verify [--data DIR]   walk the audit hash chain (admin; or offline on DIR)
+  audit list [--after N]      audit records (admin)
+  health                      gateway health
+Registry (writes need the admin role):
+  org list | org get ID
+  org register FILE | org update FILE     (JSON of switchboard.v1.Organisation)
+  org suspend ID --reason TEXT | org reactivate ID
+  subscription list | subscription set ORG [EVENT...]
+  client register FILE                    (JSON of switchboard.v1.Client)
+  careteam show SYSTEM|VALUE
+  careteam add SYSTEM|VALUE ORG [--role R] | careteam remove SYSTEM|VALUE ORG
+
+Flags may come before or after the command. --json prints protobuf JSON.
+)";
+
+int Fail(const std::string& message, int code = 1) {
+  std::cerr << "sbctl: " << message << "\n";
+  return code;
+}
+
+int FailRpc(const grpc::Status& s) {
+  return Fail(absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
+                           ": ", s.error_message()));
+}
+
+int Usage(const std::string& problem) {
+  std::cerr << "sbctl: " << problem << "\n\n" << kUsage;
+  return 2;
+}
+
+ConnectionOptions Options() {
+  ConnectionOptions o;
+  o.addr = absl::GetFlag(FLAGS_addr);
+  o.as = absl::GetFlag(FLAGS_as);
+  o.certs_dir = absl::GetFlag(FLAGS_certs_dir);
+  o.ca = absl::GetFlag(FLAGS_ca);
+  o.cert = absl::GetFlag(FLAGS_cert);
+  o.key = absl::GetFlag(FLAGS_key);
+  o.user = absl::GetFlag(FLAGS_user);
+  o.timeout_ms = absl::GetFlag(FLAGS_timeout_ms);
+  return o;
+}
+
+void Print(const google::protobuf::Message& m, const std::string& text) {
+  std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(m) + "\n" : text);
+  std::cout.flush();
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    std::string all((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    return all;
+  }
+  return gateway::config::ReadFile(path, "input");
+}
+
+template <typename M>
+absl::Status ParseJsonFile(const std::string& path, M* out) {
+  auto text = ReadInput(path);
+  if (!text.ok()) return text.status();
+  auto s = google::protobuf::util::JsonStringToMessage(*text, out);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": json: ", s.message().as_string()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ClientIdentifier> ParseIdentifier(const std::string& text) {
+  const size_t bar = text.rfind('|');
+  if (bar == std::string::npos || bar == 0 || bar + 1 == text.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not a client identifier SYSTEM|VALUE"));
+  }
+  v1::ClientIdentifier id;
+  id.set_system(text.substr(0, bar));
+  id.set_value(text.substr(bar + 1));
+  return id;
+}
+
+int Publish(const std::shared_ptr<grpc::Channel>& channel, const std::string& path) {
+  auto text = ReadInput(path);
+  if (!text.ok()) return Fail(std::string(text.status().message()));
+  adapters::AdapterRegistry registry;
+  adapters::RegisterBuiltinAdapters(registry);
+  google::protobuf::Any config;
+  config.PackFrom(v1::adapters::CanonicalJsonConfig());
+  auto adapter = registry.Create(config);
+  if (!adapter.ok()) return Fail(std::string(adapter.status().message()));
+  auto message = (*adapter)->Decode("application/json", *text);
+  if (!message.ok()) return Fail(absl::StrCat(path, ": ", message.status().message()), 2);
+  auto stub = v1::Exchange::NewStub(channel);
+  auto ctx = NewContext(Options());
+  v1::Receipt receipt;
+  grpc::Status s = stub->Publish(ctx.get(), *message, &receipt);
+  if (!s.ok()) return FailRpc(s);
+  Print(receipt, FormatReceipt(receipt));
+  return 0;
+}
+
+// The subscription stream, with Ctrl-C ending it gracefully: a half-close, after
+// which the gateway finishes once every ack sent is durable.
+int Subscribe(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::Exchange::NewStub(channel);
+  auto ctx = NewContext(Options(), /*streaming=*/true);
+  auto stream = stub->Subscribe(ctx.get());
+  std::mutex write_mu;
+  bool closed = false;
+  auto close_writes = [&] {
+    std::lock_guard<std::mutex> lock(write_mu);
+    if (!closed) {
+      closed = true;
+      stream->WritesDone();
+    }
+  };
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig != SIGUSR1) close_writes();
+  });
+
+  v1::Ack hello;
+  hello.set_window(absl::GetFlag(FLAGS_window));
+  if (hello.window() > 0) stream->Write(hello);
+  const int count = absl::GetFlag(FLAGS_count);
+  const bool ack = !absl::GetFlag(FLAGS_no_ack);
+  int received = 0;
+  v1::Delivery delivery;
+  if (!absl::GetFlag(FLAGS_json)) {
+    std::cerr << "sbctl: subscribed as " << absl::GetFlag(FLAGS_as)
+              << "; deliveries are printed as they arrive (Ctrl-C to stop)\n";
+  }
+  while (stream->Read(&delivery)) {
+    Print(delivery, FormatDelivery(delivery));
+    ++received;
+    if (ack) {
+      v1::Ack a;
+      a.add_delivery_ids(delivery.id());
+      std::lock_guard<std::mutex> lock(write_mu);
+      if (!closed) stream->Write(a);
+    }
+    if (count > 0 && received >= count) close_writes();
+  }
+  grpc::Status s = stream->Finish();
+  pthread_kill(waiter.native_handle(), SIGUSR1);
+  waiter.join();
+  if (!s.ok()) return FailRpc(s);
+  if (count > 0 && received < count) {
+    return Fail(absl::StrCat("stream ended after ", received, " of ", count, " deliveries"));
+  }
+  return 0;
+}
+
+int Status(const std::shared_ptr<grpc::Channel>& channel, const std::string& id) {
+  auto stub = v1::Operations::NewStub(channel);
+  auto ctx = NewContext(Options());
+  v1::GetMessageStatusRequest req;
+  req.set_message_id(id);
+  v1::MessageStatus status;
+  grpc::Status s = stub->GetMessageStatus(ctx.get(), req, &status);
+  if (!s.ok()) return FailRpc(s);
+  Print(status, FormatMessageStatus(status));
+  return 0;
+}
+
+int Deliveries(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::Operations::NewStub(channel);
+  v1::ListDeliveriesRequest req;
+  const std::string state = absl::GetFlag(FLAGS_state);
+  if (!state.empty()) {
+    v1::Delivery::State parsed;
+    if (!v1::Delivery::State_Parse(state, &parsed)) {
+      return Usage(absl::StrCat("--state: '", state, "' is not PENDING, IN_FLIGHT or DELIVERED"));
+    }
+    req.set_state(parsed);
+  }
+  req.set_page_size(absl::GetFlag(FLAGS_page_size));
+  bool header = !absl::GetFlag(FLAGS_json);
+  do {
+    auto ctx = NewContext(Options());
+    v1::ListDeliveriesResponse resp;
+    grpc::Status s = stub->ListDeliveries(ctx.get(), req, &resp);
+    if (!s.ok()) return FailRpc(s);
+    if (header) {
+      std::printf("%-22s %-12s %-18s %-16s %-22s %-20s %-20s %s\n", "DELIVERY", "STATE",
+                  "RECIPIENT", "EVENT", "MESSAGE", "CREATED", "DELIVERED", "ATTEMPTS");
+      header = false;
+    }
+    for (const auto& d : resp.deliveries()) Print(d, FormatDeliveryRow(d));
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return 0;
+}
+
+int Audit(const std::vector<std::string>& args) {
+  if (args.empty()) return Usage("audit: verify or list?");
+  if (args[0] == "verify") {
+    v1::AuditVerification result;
+    const std::string data = absl::GetFlag(FLAGS_data);
+    if (!data.empty()) {
+      auto store = gateway::store::Store::OpenReadOnly(data);
+      if (!store.ok()) return Fail(std::string(store.status().message()));
+      result = gateway::audit::VerifyChain(**store);
+    } else {
+      auto channel = Connect(Options());
+      if (!channel.ok()) return Fail(std::string(channel.status().message()), 2);
+      auto stub = v1::Operations::NewStub(*channel);
+      auto ctx = NewContext(Options());
+      grpc::Status s = stub->VerifyAudit(ctx.get(), v1::VerifyAuditRequest(), &result);
+      if (!s.ok()) return FailRpc(s);
+    }
+    Print(result, result.ok()
+                      ? absl::StrCat("audit chain ok: ", result.records_checked(), " records verified\n")
+                      : absl::StrCat("audit chain BROKEN at record ", result.first_broken_seq(), ": ",
+                                     result.problem(), " (", result.records_checked(),
+                                     " records verified before it)\n"));
+    return result.ok() ? 0 : 1;
+  }
+  if (args[0] == "list") {
+    auto channel = Connect(Options());
+    if (!channel.ok()) return Fail(std::string(channel.status().message()), 2);
+    auto stub = v1::Operations::NewStub(*channel);
+    auto ctx = NewContext(Options());
+    v1::ListAuditRecordsRequest req;
+    req.set_after_seq(absl::GetFlag(FLAGS_after));
+    req.set_page_size(absl::GetFlag(FLAGS_page_size));
+    v1::ListAuditRecordsResponse resp;
+    grpc::Status s = stub->ListAuditRecords(ctx.get(), req, &resp);
+    if (!s.ok()) return FailRpc(s);
+    for (const auto& r : resp.records()) Print(r, FormatAuditRecord(r));
+    return 0;
+  }
+  return Usage(absl::StrCat("audit: unknown subcommand '", args[0], "'"));
+}
+
+int Health(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  auto ctx = NewContext(Options());
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::Status s = stub->Check(ctx.get(), req, &resp);
+  if (!s.ok()) return FailRpc(s);
+  const bool serving = resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  std::cout << (serving ? "SERVING\n" : "NOT_SERVING\n");
+  return serving ? 0 : 1;
+}
+
+int Org(const std::shared_ptr<grpc::Channel>& channel, const std::vector<std::string>& args) {
+  if (args.empty()) return Usage("org: list, get, register, update, suspend or reactivate?");
+  auto stub = v1::Registry::NewStub(channel);
+  auto ctx = NewContext(Options());
+  const std::string& sub = args[0];
+  auto need = [&](size_t n) { return args.size() == n + 1; };
+  v1::Organisation org;
+  grpc::Status s;
+  if (sub == "list" && need(0)) {
+    v1::ListOrganisationsResponse resp;
+    s = stub->ListOrganisations(ctx.get(), v1::ListOrganisationsRequest(), &resp);
+    if (!s.ok()) return FailRpc(s);
+    Print(resp, FormatOrganisations(resp.organisations()));
+    return 0;
+  } else if (sub == "get" && need(1)) {
+    v1::GetOrganisationRequest req;
+    req.set_organisation_id(args[1]);
+    s = stub->GetOrganisation(ctx.get(), req, &org);
+  } else if ((sub == "register" || sub == "update") && need(1)) {
+    v1::Organisation in;
+    if (auto p = ParseJsonFile(args[1], &in); !p.ok()) return Fail(std::string(p.message()), 2);
+    if (sub == "register") {
+      v1::RegisterOrganisationRequest req;
+      *req.mutable_organisation() = in;
+      s = stub->RegisterOrganisation(ctx.get(), req, &org);
+    } else {
+      v1::UpdateOrganisationRequest req;
+      *req.mutable_organisation() = in;
+      s = stub->UpdateOrganisation(ctx.get(), req, &org);
+    }
+  } else if (sub == "suspend" && need(1)) {
+    v1::SuspendOrganisationRequest req;
+    req.set_organisation_id(args[1]);
+    req.set_reason(absl::GetFlag(FLAGS_reason));
+    s = stub->SuspendOrganisation(ctx.get(), req, &org);
+  } else if (sub == "reactivate" && need(1)) {
+    v1::ReactivateOrganisationRequest req;
+    req.set_organisation_id(args[1]);
+    s = stub->ReactivateOrganisation(ctx.get(), req, &org);
+  } else {
+    return Usage("org: wrong subcommand or arguments");
+  }
+  if (!s.ok()) return FailRpc(s);
+  google::protobuf::RepeatedPtrField<v1::Organisation> one;
+  *one.Add() = org;
+  Print(org, FormatOrganisations(one));
+  return 0;
+}
+
+int Subscription(const std::shared_ptr<grpc::Channel>& channel,
+                 const std::vector<std::string>& args) {
+  auto stub = v1::Registry::NewStub(channel);
+  auto ctx = NewContext(Options());
+  if (!args.empty() && args[0] == "list") {
+    v1::ListSubscriptionsResponse resp;
+    grpc::Status s = stub->ListSubscriptions(ctx.get(), v1::ListSubscriptionsRequest(), &resp);
+    if (!s.ok()) return FailRpc(s);
+    std::string text;
+    for (const auto& sub : resp.subscriptions()) {
+      absl::StrAppend(&text, sub.organisation_id(), ": ", absl::StrJoin(sub.event_codes(), ", "), "\n");
+    }
+    Print(resp, text);
+    return 0;
+  }
+  if (args.size() >= 2 && args[0] == "set") {
+    v1::SetSubscriptionRequest req;
+    req.mutable_subscription()->set_organisation_id(args[1]);
+    for (size_t i = 2; i < args.size(); ++i) req.mutable_subscription()->add_event_codes(args[i]);
+    v1::Subscription out;
+    grpc::Status s = stub->SetSubscription(ctx.get(), req, &out);
+    if (!s.ok()) return FailRpc(s);
+    Print(out, absl::StrCat(out.organisation_id(), ": ", absl::StrJoin(out.event_codes(), ", "), "\n"));
+    return 0;
+  }
+  return Usage("subscription: list, or set ORG [EVENT...]");
+}
+
+int Client(const std::shared_ptr<grpc::Channel>& channel, const std::vector<std::string>& args) {
+  if (args.size() != 2 || args[0] != "register") return Usage("client: register FILE");
+  v1::RegisterClientRequest req;
+  if (auto p = ParseJsonFile(args[1], req.mutable_client()); !p.ok()) {
+    return Fail(std::string(p.message()), 2);
+  }
+  auto stub = v1::Registry::NewStub(channel);
+  auto ctx = NewContext(Options());
+  v1::Client out;
+  grpc::Status s = stub->RegisterClient(ctx.get(), req, &out);
+  if (!s.ok()) return FailRpc(s);
+  Print(out, absl::StrCat("registered client ", out.id(), " (", out.identifiers_size(),
+                          " identifiers)\n"));
+  return 0;
+}
+
+int CareTeam(const std::shared_ptr<grpc::Channel>& channel, const std::vector<std::string>& args) {
+  if (args.size() < 2) return Usage("careteam: show|add|remove SYSTEM|VALUE [ORG]");
+  auto id = ParseIdentifier(args[1]);
+  if (!id.ok()) return Usage(std::string(id.status().message()));
+  auto stub = v1::Registry::NewStub(channel);
+  auto ctx = NewContext(Options());
+  v1::CareTeam team;
+  grpc::Status s;
+  if (args[0] == "show" && args.size() == 2) {
+    v1::GetCareTeamRequest req;
+    *req.mutable_client() = *id;
+    s = stub->GetCareTeam(ctx.get(), req, &team);
+  } else if (args[0] == "add" && args.size() == 3) {
+    v1::AddCareTeamMemberRequest req;
+    *req.mutable_client() = *id;
+    req.mutable_member()->set_organisation_id(args[2]);
+    req.mutable_member()->set_role(absl::GetFlag(FLAGS_role));
+    s = stub->AddCareTeamMember(ctx.get(), req, &team);
+  } else if (args[0] == "remove" && args.size() == 3) {
+    v1::RemoveCareTeamMemberRequest req;
+    *req.mutable_client() = *id;
+    req.set_organisation_id(args[2]);
+    s = stub->RemoveCareTeamMember(ctx.get(), req, &team);
+  } else {
+    return Usage("careteam: show|add|remove SYSTEM|VALUE [ORG]");
+  }
+  if (!s.ok()) return FailRpc(s);
+  Print(team, FormatCareTeam(team));
+  return 0;
+}
+
+int Run(const std::vector<std::string>& words) {
+  if (words.empty() || words[0] == "help") {
+    std::cout << kUsage;
+    return words.empty() ? 2 : 0;
+  }
+  const std::string& cmd = words[0];
+  const std::vector<std::string> args(words.begin() + 1, words.end());
+  if (cmd == "audit") return Audit(args);
+
+  auto connect = [&]() { return Connect(Options()); };
+  auto channel = connect();
+  if (!channel.ok()) {
+    return Fail(std::string(channel.status().message()),
+                channel.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
+  }
+  if (cmd == "publish") {
+    if (args.size() != 1) return Usage("publish: one FILE (or - for stdin)");
+    return Publish(*channel, args[0]);
+  }
+  if (cmd == "subscribe") return args.empty() ? Subscribe(*channel) : Usage("subscribe: no arguments");
+  if (cmd == "status") return args.size() == 1 ? Status(*channel, args[0]) : Usage("status: MESSAGE_ID");
+  if (cmd == "deliveries") return args.empty() ? Deliveries(*channel) : Usage("deliveries: no arguments");
+  if (cmd == "health") return Health(*channel);
+  if (cmd == "org") return Org(*channel, args);
+  if (cmd == "subscription") return Subscription(*channel, args);
+  if (cmd == "client") return Client(*channel, args);
+  if (cmd == "careteam") return CareTeam(*channel, args);
+  return Usage(absl::StrCat("unknown command '", cmd, "'"));
+}
+
+}  // namespace
+}  // namespace switchboard::tools::sbctl
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(switchboard::tools::sbctl::kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> words(positional.begin() + 1, positional.end());
+  return switchboard::tools::sbctl::Run(words);
+}
