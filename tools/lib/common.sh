@@ -1,0 +1,45 @@
+# Shared by tools/run, tools/test, tools/sbctl and tools/loadgen (sourced, not run).
+# Installs missing Debian packages and builds with CMake.
+
+SB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SB_BUILD=${SB_BUILD_DIR:-$SB_ROOT/build}
+
+# What the product and its tests need (Debian 12 package names).
+SB_PACKAGES=(build-essential cmake pkg-config ccache openssl
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librocksdb-dev libabsl-dev libssl-dev rapidjson-dev libboost-dev
+  libgtest-dev libgmock-dev libbenchmark-dev)
+
+sb_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs whatever of SB_PACKAGES is missing (apt-get update first).
+sb_install_deps() {
+  local missing=()
+  for p in "${SB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  sb_log "installing ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# Configures (Release unless SB_BUILD_TYPE says otherwise) and builds the given
+# targets (all when none are given).
+sb_build() {
+  local jobs; jobs=$(nproc 2>/dev/null || echo 2)
+  if [ ! -f "$SB_BUILD/CMakeCache.txt" ]; then
+    sb_log "configuring $SB_BUILD"
+    cmake -S "$SB_ROOT" -B "$SB_BUILD" -DCMAKE_BUILD_TYPE="${SB_BUILD_TYPE:-Release}" >/dev/null
+  fi
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  sb_log "building ${*:-everything} (-j$jobs)"
+  cmake --build "$SB_BUILD" -j "$jobs" "${targets[@]}"
+}
