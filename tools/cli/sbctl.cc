@@ -25,8 +25,8 @@
 #include "switchboard/v1/exchange.grpc.pb.h"
 #include "switchboard/v1/operations.grpc.pb.h"
 #include "switchboard/v1/registry.grpc.pb.h"
-#include "tools/sbctl/connection.h"
-#include "tools/sbctl/format.h"
+#include "tools/cli/connection.h"
+#include "tools/cli/format.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7443", "Gateway address host:port.");
 ABSL_FLAG(std::string, as, "", "Act as this organisation: use CERTS_DIR/ORG.pem, ORG.key, ca.pem.");

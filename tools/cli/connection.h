@@ -1,7 +1,7 @@
 // How sbctl reaches the gateway: mutual TLS with a member's certificate, picked by
 // --as ORG (var/certs/ORG.pem/.key and ca.pem) or given by --cert/--key/--ca.
-#ifndef SWITCHBOARD_TOOLS_SBCTL_CONNECTION_H_
-#define SWITCHBOARD_TOOLS_SBCTL_CONNECTION_H_
+#ifndef SWITCHBOARD_TOOLS_CLI_CONNECTION_H_
+#define SWITCHBOARD_TOOLS_CLI_CONNECTION_H_
 
 #include <chrono>
 #include <memory>
@@ -34,4 +34,4 @@ std::unique_ptr<grpc::ClientContext> NewContext(const ConnectionOptions& options
 
 }  // namespace switchboard::tools::sbctl
 
-#endif  // SWITCHBOARD_TOOLS_SBCTL_CONNECTION_H_
+#endif  // SWITCHBOARD_TOOLS_CLI_CONNECTION_H_

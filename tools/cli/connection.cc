@@ -1,4 +1,4 @@
-#include "tools/sbctl/connection.h"
+#include "tools/cli/connection.h"
 
 #include "absl/strings/str_cat.h"
 #include "gateway/config/config_loader.h"

@@ -1,7 +1,7 @@
 // Human-readable output of sbctl (tables and summaries, not raw protobuf), and
 // JSON for scripts (--json).
-#ifndef SWITCHBOARD_TOOLS_SBCTL_FORMAT_H_
-#define SWITCHBOARD_TOOLS_SBCTL_FORMAT_H_
+#ifndef SWITCHBOARD_TOOLS_CLI_FORMAT_H_
+#define SWITCHBOARD_TOOLS_CLI_FORMAT_H_
 
 #include <string>
 
@@ -30,4 +30,4 @@ std::string FormatAuditRecord(const v1::AuditRecord& record);
 
 }  // namespace switchboard::tools::sbctl
 
-#endif  // SWITCHBOARD_TOOLS_SBCTL_FORMAT_H_
+#endif  // SWITCHBOARD_TOOLS_CLI_FORMAT_H_

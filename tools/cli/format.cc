@@ -1,4 +1,4 @@
-#include "tools/sbctl/format.h"
+#include "tools/cli/format.h"
 
 #include <algorithm>
 
