@@ -1,5 +1,7 @@
 #include "gateway/delivery/delivery_ops.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "gateway/identity/rpc_guard.h"
 #include "switchboard/common/status_macros.h"
@@ -16,7 +18,7 @@ absl::StatusOr<std::vector<QueuedDelivery>> ReadQueue(const store::Store& store,
                                                       size_t limit,
                                                       absl::FunctionRef<bool(uint64_t)> skip) {
   std::vector<QueuedDelivery> out;
-  if (limit == 0) return out;
+  if (limit == 0 || after == std::numeric_limits<uint64_t>::max()) return out;
   const std::string prefix = keys::RecipientPrefix(recipient);
   auto it = store.NewIterator(Cf::kOutbox, store::PrefixUpperBound(prefix));
   const std::string start = keys::RecipientSeq(recipient, after + 1);

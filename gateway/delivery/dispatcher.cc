@@ -1,5 +1,7 @@
 #include "gateway/delivery/dispatcher.h"
 
+#include <algorithm>
+
 #include "gateway/common/grpc_status.h"
 #include "gateway/delivery/subscribe_session.h"
 
@@ -34,7 +36,7 @@ void Dispatcher::Stop() {
 void RejectedStream::Reject(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
 
 grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* Dispatcher::NewSession(
-    const identity::Caller& caller) {
+    const identity::Caller& caller, uint32_t window) {
   std::shared_ptr<SubscribeSession> previous;
   std::shared_ptr<SubscribeSession> session;
   {
@@ -45,7 +47,8 @@ grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* Dispatcher::NewSession(
       rejected->Reject(absl::UnavailableError("the gateway is shutting down"));
       return rejected;
     }
-    session = std::make_shared<SubscribeSession>(this, caller, member.state);
+    const uint32_t w = window == 0 ? options_.default_window : std::min(window, options_.max_window);
+    session = std::make_shared<SubscribeSession>(this, caller, member.state, w);
     previous = member.active.lock();
     member.active = session;
   }

@@ -79,8 +79,10 @@ class Dispatcher {
   void Stop();
 
   // A new stream for `caller` (who has been identified); it replaces the
-  // member's current stream, which ends with ABORTED.
-  grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* NewSession(const identity::Caller& caller);
+  // member's current stream, which ends with ABORTED. `window` 0 means the
+  // default; larger than the maximum means the maximum.
+  grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* NewSession(const identity::Caller& caller,
+                                                             uint32_t window = 0);
 
   // Publish commit hook: these members have new deliveries.
   void Notify(const std::vector<std::string>& recipients);

@@ -9,11 +9,11 @@
 namespace switchboard::gateway::delivery {
 
 SubscribeSession::SubscribeSession(Dispatcher* dispatcher, identity::Caller caller,
-                                   std::shared_ptr<RecipientState> recipient)
+                                   std::shared_ptr<RecipientState> recipient, uint32_t window)
     : dispatcher_(dispatcher),
       caller_(std::move(caller)),
       recipient_(std::move(recipient)),
-      window_(dispatcher->options().default_window) {}
+      window_(window) {}
 
 void SubscribeSession::Begin() {
   {

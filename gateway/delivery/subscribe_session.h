@@ -36,7 +36,7 @@ class SubscribeSession final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliv
                                public std::enable_shared_from_this<SubscribeSession> {
  public:
   SubscribeSession(Dispatcher* dispatcher, identity::Caller caller,
-                   std::shared_ptr<RecipientState> recipient);
+                   std::shared_ptr<RecipientState> recipient, uint32_t window);
 
   // Keeps itself alive until OnDone and starts reading and sending.
   void Begin();

@@ -1,5 +1,6 @@
 #include "gateway/exchange/exchange_service.h"
 
+#include "absl/strings/numbers.h"
 #include "gateway/common/grpc_status.h"
 
 namespace switchboard::gateway::exchange {
@@ -27,7 +28,16 @@ grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* ExchangeService::Subscribe(
   if (!caller) return rejected;
   // Identified: the rejected stream was never handed to gRPC.
   delete rejected;
-  return dispatcher_->NewSession(*caller);
+  // The initial window comes with the call (metadata `sb-window`) so that the
+  // very first deliveries already respect it; Ack.window changes it later.
+  uint32_t window = 0;
+  const auto& metadata = context->client_metadata();
+  if (auto it = metadata.find("sb-window"); it != metadata.end()) {
+    if (!absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()), &window)) {
+      window = 0;
+    }
+  }
+  return dispatcher_->NewSession(*caller, window);
 }
 
 }  // namespace switchboard::gateway::exchange

@@ -6,6 +6,7 @@
 #ifndef SWITCHBOARD_GATEWAY_IDENTITY_RPC_GUARD_H_
 #define SWITCHBOARD_GATEWAY_IDENTITY_RPC_GUARD_H_
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -39,7 +40,8 @@ class RpcGuard {
       : directory_(directory), committer_(committer) {}
 
   // The caller of `context`, or nullopt after auditing an AUTHENTICATE refusal
-  // and calling `finish` with UNAUTHENTICATED / PERMISSION_DENIED.
+  // and calling `finish` with UNAUTHENTICATED / PERMISSION_DENIED; or, once
+  // draining, nullopt after finishing with UNAVAILABLE (not audited).
   std::optional<Caller> Identify(const grpc::ServerContextBase& context,
                                  absl::string_view operation, const Finish& finish) const;
 
@@ -51,10 +53,14 @@ class RpcGuard {
   // Appends `record` as a refusal of `status`, then calls finish(status).
   void Refuse(v1::AuditRecord record, const absl::Status& status, Finish finish) const;
 
+  // From now on every call is refused with UNAVAILABLE (shutdown).
+  void SetDraining() { draining_ = true; }
+
  private:
   // Constant after construction.
   const registry::Directory* const directory_;
   store::Committer* const committer_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace switchboard::gateway::identity

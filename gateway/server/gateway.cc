@@ -80,6 +80,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
+  counters.push_back(std::make_unique<CallCounterFactory>(&gw->calls_));
+  builder.experimental().SetInterceptorCreators(std::move(counters));
   builder.RegisterService(gw->exchange_service_.get());
   builder.RegisterService(gw->registry_service_.get());
   builder.RegisterService(gw->operations_service_.get());
@@ -102,13 +105,17 @@ absl::Status Gateway::Shutdown() {
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
   }
-  // Streams first (they never end on their own), then in-flight unary RPCs,
-  // whose commits still run: nothing acknowledged is cut off.
+  // New calls are refused from here on; streams are ended (they never end on
+  // their own); unary calls in progress finish, their commits still running, so
+  // nothing acknowledged is cut off. Then the connections are closed at once.
+  if (guard_ != nullptr) guard_->SetDraining();
   if (dispatcher_ != nullptr) dispatcher_->Stop();
   if (server_ != nullptr) {
-    const auto deadline = std::chrono::system_clock::now() +
-                          std::chrono::milliseconds(config_.shutdown_grace_ms());
-    server_->Shutdown(deadline);
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.shutdown_grace_ms());
+    if (!calls_.WaitIdle(deadline)) {
+      LogWarning("drain_timeout", {{"grace_ms", absl::StrCat(config_.shutdown_grace_ms())}});
+    }
+    server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
   }
   if (operations_service_ != nullptr) operations_service_->Stop();

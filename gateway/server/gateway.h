@@ -18,6 +18,7 @@
 #include "gateway/operations/operations_service.h"
 #include "gateway/registry/directory.h"
 #include "gateway/registry/registry_service.h"
+#include "gateway/server/call_counter.h"
 #include "gateway/store/committer.h"
 #include "gateway/store/store.h"
 #include "grpcpp/server.h"
@@ -58,6 +59,7 @@ class Gateway {
   std::unique_ptr<exchange::ExchangeService> exchange_service_;
   std::unique_ptr<registry::RegistryService> registry_service_;
   std::unique_ptr<operations::OperationsService> operations_service_;
+  CallCounter calls_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   std::string grpc_host_;

@@ -168,6 +168,9 @@ int Publish(const std::shared_ptr<grpc::Channel>& channel, const std::string& pa
 int Subscribe(const std::shared_ptr<grpc::Channel>& channel) {
   auto stub = v1::Exchange::NewStub(channel);
   auto ctx = NewContext(Options(), /*streaming=*/true);
+  if (absl::GetFlag(FLAGS_window) > 0) {
+    ctx->AddMetadata("sb-window", std::to_string(absl::GetFlag(FLAGS_window)));
+  }
   auto stream = stub->Subscribe(ctx.get());
   std::mutex write_mu;
   bool closed = false;
@@ -191,9 +194,6 @@ int Subscribe(const std::shared_ptr<grpc::Channel>& channel) {
     if (sig != SIGUSR1) close_writes();
   });
 
-  v1::Ack hello;
-  hello.set_window(absl::GetFlag(FLAGS_window));
-  if (hello.window() > 0) stream->Write(hello);
   const int count = absl::GetFlag(FLAGS_count);
   const bool ack = !absl::GetFlag(FLAGS_no_ack);
   int received = 0;
