@@ -112,7 +112,12 @@ v1::AuditVerification VerifyChain(const store::Store& store) {
       return Broken(expected, checked, "audit head does not parse");
     }
     const uint64_t last = expected - 1;
-    if (head.seq() != last || (last > 0 && head.hash() != prev)) {
+    if (head.seq() == last && last > 0 && head.hash() != prev) {
+      return Broken(last, checked,
+                    absl::StrCat("the recorded head does not match record ", last,
+                                 " (the last record or the head was altered)"));
+    }
+    if (head.seq() != last) {
       return Broken(std::min(head.seq(), last) + 1, checked,
                     absl::StrCat("the chain ends at record ", last,
                                  " but the recorded head is record ", head.seq(),

@@ -69,7 +69,7 @@ absl::Status CheckHeader(const v1::MessageHeader& h, const config::EventCatalogu
     return absl::InvalidArgumentError(
         "message.header.occurred_at: is in the future (more than 10 minutes ahead of the gateway)");
   }
-  if (!PurposesOfUse().contains(h.purpose_of_use())) {
+  if (!h.purpose_of_use().empty() && !PurposesOfUse().contains(h.purpose_of_use())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "message.header.purpose_of_use: unknown purpose of use '", h.purpose_of_use().substr(0, 64),
         "' (HL7 v3 PurposeOfUse, e.g. TREAT)"));

@@ -20,6 +20,7 @@ inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(10);
 // same message.
 void NormaliseMessage(v1::Message* message);
 
+// An empty purpose_of_use is valid (it means TREAT, see NormaliseMessage).
 // OK, or INVALID_ARGUMENT whose message starts with the offending field's path,
 // e.g. "message.header.event: unknown event code 'discharge-x'". Does not check
 // `source` against the caller, the size limit, the client's existence or the

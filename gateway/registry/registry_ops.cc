@@ -316,20 +316,30 @@ absl::Status AddCareTeamMember(store::Transaction& txn, const RegistryContext& c
   SB_ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kClients, keys::CareTeam(*client_id), &team));
   (void)found;
   team.set_client_id(*client_id);
-  v1::CareTeamMember entry = member;
-  if (!entry.period().has_start()) *entry.mutable_period()->mutable_start() = ToProtoTime(txn.now());
-  bool replaced = false;
+  v1::CareTeamMember* current = nullptr;
   for (v1::CareTeamMember& existing : *team.mutable_members()) {
-    const bool current = !existing.period().has_end() ||
-                         FromProtoTime(existing.period().end()) > txn.now();
-    if (existing.organisation_id() == member.organisation_id() && current) {
-      if (!member.period().has_start()) *entry.mutable_period()->mutable_start() = existing.period().start();
-      existing = entry;
-      replaced = true;
-      break;
-    }
+    const bool open = !existing.period().has_end() ||
+                      FromProtoTime(existing.period().end()) > txn.now();
+    if (existing.organisation_id() == member.organisation_id() && open) current = &existing;
   }
-  if (!replaced) *team.add_members() = entry;
+  // Same role: the membership goes on (its period may change). Another role: the
+  // old membership ends now and a new one starts, so the history shows both.
+  const bool replaced = current != nullptr && current->role() == member.role();
+  v1::CareTeamMember entry = member;
+  if (!entry.period().has_start()) {
+    *entry.mutable_period()->mutable_start() =
+        replaced ? current->period().start() : ToProtoTime(txn.now());
+  }
+  if (absl::Status s = CheckPeriod("member.period (start defaults to now)", entry.period());
+      !s.ok()) {
+    return Refuse(txn, record, s);
+  }
+  if (replaced) {
+    *current = entry;
+  } else {
+    if (current != nullptr) *current->mutable_period()->mutable_end() = ToProtoTime(txn.now());
+    *team.add_members() = entry;
+  }
   txn.PutProto(Cf::kClients, keys::CareTeam(*client_id), team);
   record.set_detail(absl::StrCat(replaced ? "changed" : "added", " care-team member '",
                                  member.organisation_id(), "' role=", entry.role()));

@@ -53,7 +53,8 @@ absl::Status SetSubscription(store::Transaction& txn, const RegistryContext& ctx
                              v1::Subscription* out);
 absl::Status RegisterClient(store::Transaction& txn, const RegistryContext& ctx,
                             const identity::Caller& actor, const v1::Client& in, v1::Client* out);
-// Adds the member, or changes the role/period of its current membership.
+// Adds the member. For a current member with the same role, changes the period;
+// with another role, ends the current membership now and starts a new one.
 absl::Status AddCareTeamMember(store::Transaction& txn, const RegistryContext& ctx,
                                const identity::Caller& actor, const v1::ClientIdentifier& client,
                                const v1::CareTeamMember& member, v1::CareTeam* out);

@@ -87,12 +87,10 @@ absl::Status Committer::Start() {
 }
 
 void Committer::Stop() {
+  // Held throughout, so a second caller returns only once the queue is drained.
+  absl::MutexLock stop_lock(&stop_mu_);
   {
     absl::MutexLock lock(&mu_);
-    if (!started_ || stopping_) {
-      stopping_ = true;
-      return;
-    }
     stopping_ = true;
     cv_.SignalAll();
   }
@@ -194,10 +192,12 @@ void Committer::WriteGroup(std::deque<Request>& group) {
   }
 
   absl::Status write_status;
+  // A sequence handed out is never handed out again, even by a transaction that
+  // wrote nothing else.
+  if (next_seq_ != start_seq) {
+    batch_.Put(store_->handle(Cf::kMeta), ToSlice(keys::kNextSeq), EncodeSeq(next_seq_));
+  }
   if (batch_.GetWriteBatch()->Count() > 0) {
-    if (next_seq_ != start_seq) {
-      batch_.Put(store_->handle(Cf::kMeta), ToSlice(keys::kNextSeq), EncodeSeq(next_seq_));
-    }
     v1::AuditHead head;
     if (audit_seq_ != start_audit_seq) {
       head.set_seq(audit_seq_);

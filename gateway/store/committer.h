@@ -119,6 +119,7 @@ class Committer {
 
   Store* const store_;
 
+  absl::Mutex stop_mu_;  // serialises Stop()
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
