@@ -1,0 +1,73 @@
+// The real `switchboard` binary as a child process, for integration tests: its
+// own temp directory (config + RocksDB), port 0 on loopback (the gateway prints
+// the port it got), stderr kept in a file for failure messages.
+#ifndef SWITCHBOARD_TESTS_INTEGRATION_GATEWAY_PROCESS_H_
+#define SWITCHBOARD_TESTS_INTEGRATION_GATEWAY_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace switchboard::testing {
+
+struct GatewayOptions {
+  uint32_t ack_timeout_ms = 30000;
+  uint32_t default_window = 64;
+  uint32_t max_message_bytes = 1 << 20;
+  // Appended inside `seed { ... }`.
+  std::string extra_seed;
+  // When set, written as the config instead of TestConfig().
+  std::string config_text;
+};
+
+// The test federation: members of TestMembers() with roles, event types
+// discharge/case-note/referral, and three clients (see the .cc for identifiers).
+std::string TestConfig(const std::string& data_dir, const GatewayOptions& options);
+
+// Identifiers of the test clients.
+inline constexpr char kMrnSystem[] = "https://st-marys.example.org/fhir/mrn";
+inline constexpr char kHousingSystem[] = "https://harbour-housing.example.org/case";
+
+class GatewayProcess {
+ public:
+  // `dir` holds the config and the data directory; it must exist.
+  explicit GatewayProcess(std::string dir, GatewayOptions options = {});
+  ~GatewayProcess();  // Kill()s if still running.
+  GatewayProcess(const GatewayProcess&) = delete;
+  GatewayProcess& operator=(const GatewayProcess&) = delete;
+
+  // Writes the config (first time only) and starts the binary; returns when it
+  // prints its listening line (or fails with its stderr when it exits first or
+  // after `timeout`).
+  absl::Status Start(absl::Duration timeout = absl::Seconds(60));
+  // SIGTERM, then waits; OK only if it exits 0.
+  absl::Status Stop(absl::Duration timeout = absl::Seconds(30));
+  // SIGKILL, then waits.
+  void Kill();
+
+  bool running() const { return pid_ > 0; }
+  std::string address() const;  // 127.0.0.1:PORT
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& config_path() const { return config_path_; }
+  // The last lines the gateway wrote to stderr.
+  std::string StderrTail(size_t bytes = 4000) const;
+
+ private:
+  absl::Status Wait(absl::Duration timeout, int* exit_status);
+
+  const std::string dir_;
+  const GatewayOptions options_;
+  const std::string data_dir_;
+  const std::string config_path_;
+  const std::string stderr_path_;
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace switchboard::testing
+
+#endif  // SWITCHBOARD_TESTS_INTEGRATION_GATEWAY_PROCESS_H_
