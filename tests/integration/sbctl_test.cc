@@ -75,6 +75,9 @@ TEST_F(SbctlTest, DemoDischargeIsPublishedAndReceivedWithTheCli) {
 
   out = Sbctl("admin", "audit verify", &code);
   EXPECT_EQ(code, 0) << out;
+  out = Sbctl("care-coord", "health", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("SERVING"));
 }
 
 TEST_F(SbctlTest, BadInputGetsAClearErrorAndANonZeroExit) {

@@ -85,8 +85,13 @@ int Fail(const std::string& message, int code = 1) {
 }
 
 int FailRpc(const grpc::Status& s) {
+  std::string hint;
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    hint = absl::StrCat("\n  (is the gateway running at ", absl::GetFlag(FLAGS_addr),
+                        "? tools/run starts one; a certificate it does not trust also ends here)");
+  }
   return Fail(absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
-                           ": ", s.error_message()));
+                           ": ", s.error_message(), hint));
 }
 
 int Usage(const std::string& problem) {
