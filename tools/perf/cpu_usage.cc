@@ -1,0 +1,54 @@
+#include "tools/perf/cpu_usage.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace switchboard::tools::perf {
+
+CpuSample SampleCpu(pid_t pid) {
+  CpuSample sample;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  if (tick <= 0) return sample;
+  // /proc/PID/stat: "pid (comm) state ..." with utime and stime the 14th and 15th
+  // fields; comm may hold spaces, so count from the closing parenthesis.
+  std::ifstream stat(pid == 0 ? std::string("/proc/self/stat")
+                              : absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(stat, line)) return sample;
+  const size_t paren = line.rfind(')');
+  if (paren == std::string::npos) return sample;
+  std::istringstream fields(line.substr(paren + 2));
+  std::string skip;
+  for (int i = 3; i <= 13; ++i) fields >> skip;  // state .. cmajflt
+  unsigned long long utime = 0, stime = 0;
+  if (!(fields >> utime >> stime)) return sample;
+  sample.process_seconds = static_cast<double>(utime + stime) / tick;
+
+  // /proc/stat: "cpu user nice system idle iowait irq softirq steal ..."
+  std::ifstream all("/proc/stat");
+  std::string cpu;
+  unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
+  if (!(all >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu") {
+    return sample;
+  }
+  sample.machine_busy_seconds =
+      static_cast<double>(user + nice + system + irq + softirq + steal) / tick;
+  sample.ok = true;
+  return sample;
+}
+
+CpuUse CpuBetween(const CpuSample& from, const CpuSample& to, double seconds) {
+  CpuUse use;
+  if (!from.ok || !to.ok || seconds <= 0) return use;
+  use.process_cores = (to.process_seconds - from.process_seconds) / seconds;
+  use.machine_cores = (to.machine_busy_seconds - from.machine_busy_seconds) / seconds;
+  return use;
+}
+
+}  // namespace switchboard::tools::perf
