@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -106,18 +106,25 @@ absl::Status GatewayProcess::Start(absl::Duration timeout) {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return absl::InternalError("pipe");
   const int err = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err, STDERR_FILENO);
   const std::string binary = BinaryDir() + "/gateway/switchboard";
   std::string config_flag = "--config=" + config_path_;
   char* argv[] = {const_cast<char*>(binary.c_str()), config_flag.data(), nullptr};
-  const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t parent = getpid();
+  // fork + exec rather than posix_spawn: the child must die with the test
+  // (PR_SET_PDEATHSIG), or a crashed test would leave gateways running. Only
+  // async-signal-safe calls between fork and exec.
+  pid_ = fork();
+  if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    dup2(out[1], STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    execve(binary.c_str(), argv, environ);
+    _exit(127);
+  }
   close(out[1]);
   close(err);
-  if (rc != 0) {
+  if (pid_ < 0) {
     close(out[0]);
     pid_ = -1;
     return absl::InternalError(absl::StrCat("cannot start ", binary));
