@@ -1,12 +1,12 @@
 #include "gateway/delivery/delivery_ops.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/identity/rpc_guard.h"
 #include "switchboard/common/status_macros.h"
 #include "switchboard/common/time_util.h"
-#include "switchboard/v1/storage.pb.h"
 
 namespace switchboard::gateway::delivery {
 
@@ -15,79 +15,85 @@ namespace keys = store::keys;
 
 absl::StatusOr<std::vector<QueuedDelivery>> ReadQueue(const store::Store& store,
                                                       const std::string& recipient, uint64_t after,
-                                                      size_t limit,
+                                                      uint64_t until, size_t limit,
                                                       absl::FunctionRef<bool(uint64_t)> skip) {
   std::vector<QueuedDelivery> out;
-  if (limit == 0 || after == std::numeric_limits<uint64_t>::max()) return out;
+  if (limit == 0 || after >= until) return out;
   const std::string prefix = keys::RecipientPrefix(recipient);
   auto it = store.NewIterator(Cf::kOutbox, store::PrefixUpperBound(prefix));
   const std::string start = keys::RecipientSeq(recipient, after + 1);
   for (it->Seek(rocksdb::Slice(start)); it->Valid() && out.size() < limit; it->Next()) {
     auto seq = keys::SeqOfRecipientKey(absl::string_view(it->key().data(), it->key().size()));
     if (!seq.has_value()) return absl::DataLossError("outbox: malformed key");
+    if (*seq > until) break;
     if (skip(*seq)) continue;
-    v1::OutboxEntry entry;
-    if (!entry.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("outbox: unparseable entry");
+    QueuedDelivery q{*seq, {}};
+    if (!q.stored.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("outbox: unparseable delivery");
     }
-    out.push_back(QueuedDelivery{*seq, entry.message_seq()});
+    out.push_back(std::move(q));
   }
   if (!it->status().ok()) return store::FromRocks(it->status(), "reading outbox");
   return out;
 }
 
-absl::StatusOr<std::optional<v1::Delivery>> BuildDelivery(const store::Store& store,
-                                                          const std::string& recipient,
-                                                          uint64_t seq, absl::Time now) {
-  v1::StoredDelivery stored;
+absl::StatusOr<std::shared_ptr<const v1::Message>> ReadMessage(const store::Store& store,
+                                                               uint64_t message_seq) {
+  v1::StoredMessage stored;
   SB_ASSIGN_OR_RETURN(bool found,
-                      store.GetProto(Cf::kDeliveries, keys::RecipientSeq(recipient, seq), &stored));
-  if (!found || stored.delivery().state() == v1::Delivery::DELIVERED) {
-    return std::optional<v1::Delivery>();
+                      store.GetProto(Cf::kMessages, keys::Sequence(message_seq), &stored));
+  if (!found) {
+    return absl::DataLossError(
+        absl::StrCat("message ", store::GatewayMessageId(message_seq), " is missing"));
   }
-  v1::StoredMessage message;
-  SB_ASSIGN_OR_RETURN(bool has_message, store.GetProto(Cf::kMessages,
-                                                       keys::Sequence(stored.message_seq()),
-                                                       &message));
-  if (!has_message) {
-    return absl::DataLossError(absl::StrCat("message of delivery ", store::DeliveryId(seq),
-                                            " is missing"));
-  }
-  v1::Delivery d = std::move(*stored.mutable_delivery());
-  d.set_state(v1::Delivery::IN_FLIGHT);
-  d.set_attempts(d.attempts() + 1);
-  *d.mutable_last_attempt_at() = ToProtoTime(now);
-  *d.mutable_message() = std::move(*message.mutable_message());
-  return std::optional<v1::Delivery>(std::move(d));
+  auto message = std::make_shared<v1::Message>();
+  message->Swap(stored.mutable_message());
+  return std::shared_ptr<const v1::Message>(std::move(message));
 }
 
+v1::Delivery MakeDelivery(const v1::StoredDelivery& stored, uint32_t attempts, absl::Time now) {
+  v1::Delivery d = stored.delivery();
+  d.set_state(v1::Delivery::IN_FLIGHT);
+  d.set_attempts(attempts);
+  *d.mutable_last_attempt_at() = ToProtoTime(now);
+  return d;
+}
+
+namespace {
+
+// Applies what a stream knows of its sends to a stored delivery.
+void ApplySent(const SentDelivery& sent, v1::Delivery* d) {
+  if (sent.attempts > 0) {
+    d->set_attempts(std::max(d->attempts(), sent.attempts));
+    *d->mutable_last_attempt_at() = ToProtoTime(sent.last_attempt_at);
+  }
+}
+
+}  // namespace
+
 absl::Status RecordAttempts(store::Transaction& txn, const std::string& recipient,
-                            const std::vector<uint64_t>& seqs) {
-  for (uint64_t seq : seqs) {
-    const std::string key = keys::RecipientSeq(recipient, seq);
-    SB_ASSIGN_OR_RETURN(auto queued, txn.Get(Cf::kOutbox, key));
-    if (!queued.has_value()) continue;  // acknowledged meanwhile
+                            const std::vector<SentDelivery>& sent) {
+  for (const SentDelivery& s : sent) {
+    if (s.attempts == 0) continue;
+    const std::string key = keys::RecipientSeq(recipient, s.seq);
     v1::StoredDelivery stored;
-    SB_ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kDeliveries, key, &stored));
-    if (!found) continue;
-    v1::Delivery* d = stored.mutable_delivery();
-    d->set_attempts(d->attempts() + 1);
-    *d->mutable_last_attempt_at() = ToProtoTime(txn.now());
-    txn.PutProto(Cf::kDeliveries, key, stored);
+    SB_ASSIGN_OR_RETURN(bool queued, txn.GetProto(Cf::kOutbox, key, &stored));
+    if (!queued) continue;  // acknowledged meanwhile
+    ApplySent(s, stored.mutable_delivery());
+    txn.PutProto(Cf::kOutbox, key, stored);
   }
   return absl::OkStatus();
 }
 
 absl::Status Acknowledge(store::Transaction& txn, const identity::Caller& caller,
-                         const std::vector<uint64_t>& seqs) {
-  for (uint64_t seq : seqs) {
-    const std::string key = keys::RecipientSeq(caller.organisation_id, seq);
-    SB_ASSIGN_OR_RETURN(auto queued, txn.Get(Cf::kOutbox, key));
-    if (!queued.has_value()) continue;
+                         const std::vector<SentDelivery>& acked) {
+  for (const SentDelivery& a : acked) {
+    const std::string key = keys::RecipientSeq(caller.organisation_id, a.seq);
     v1::StoredDelivery stored;
-    SB_ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kDeliveries, key, &stored));
-    if (!found) return absl::DataLossError(absl::StrCat("delivery ", store::DeliveryId(seq), " is missing"));
+    SB_ASSIGN_OR_RETURN(bool queued, txn.GetProto(Cf::kOutbox, key, &stored));
+    if (!queued) continue;
     v1::Delivery* d = stored.mutable_delivery();
+    ApplySent(a, d);
     d->set_state(v1::Delivery::DELIVERED);
     *d->mutable_delivered_at() = ToProtoTime(txn.now());
     txn.Delete(Cf::kOutbox, key);

@@ -1,54 +1,70 @@
 // The store side of pull delivery, without gRPC: reading a recipient's queue,
-// building the Delivery to send, recording an attempt, and acknowledging.
+// building the Delivery to send, and the transactions that acknowledge deliveries
+// and record attempts. A pending delivery lives in column family `outbox` (the
+// recipient's queue, in sequence order); acknowledged, it moves to `deliveries`.
 // Everything is keyed by the recipient, so one member can never read or
 // acknowledge another's deliveries. Thread-safe (reads from any thread; the
 // transactions run on the committer).
 #ifndef SWITCHBOARD_GATEWAY_DELIVERY_DELIVERY_OPS_H_
 #define SWITCHBOARD_GATEWAY_DELIVERY_DELIVERY_OPS_H_
 
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "gateway/identity/authenticator.h"
 #include "gateway/store/committer.h"
 #include "gateway/store/store.h"
 #include "switchboard/v1/delivery.pb.h"
+#include "switchboard/v1/storage.pb.h"
 
 namespace switchboard::gateway::delivery {
 
-// One queued delivery: its sequence and the message it carries.
+// One queued delivery.
 struct QueuedDelivery {
   uint64_t seq;
-  uint64_t message_seq;
+  v1::StoredDelivery stored;
 };
 
-// Up to `limit` queued deliveries of `recipient` with seq > `after`, oldest first,
-// skipping those for which `skip(seq)` is true.
+// What a stream knows about a delivery it sent: how often, and when last.
+// attempts 0 means "not sent by this stream" (the stored counts stand).
+struct SentDelivery {
+  uint64_t seq;
+  uint32_t attempts = 0;
+  absl::Time last_attempt_at = absl::InfinitePast();
+};
+
+// Up to `limit` queued deliveries of `recipient` with `after` < seq <= `until`,
+// oldest first, skipping those for which `skip(seq)` is true. `until` is the
+// committer's durable sequence: what is not on disk yet is not sent.
 absl::StatusOr<std::vector<QueuedDelivery>> ReadQueue(const store::Store& store,
                                                       const std::string& recipient, uint64_t after,
-                                                      size_t limit,
+                                                      uint64_t until, size_t limit,
                                                       absl::FunctionRef<bool(uint64_t)> skip);
 
-// The Delivery to send for `seq` (message included, attempts counting this one,
-// state IN_FLIGHT), or nullopt when it is no longer queued (acknowledged).
-absl::StatusOr<std::optional<v1::Delivery>> BuildDelivery(const store::Store& store,
-                                                          const std::string& recipient,
-                                                          uint64_t seq, absl::Time now);
+// The message with sequence `message_seq`. DATA_LOSS when it is missing.
+absl::StatusOr<std::shared_ptr<const v1::Message>> ReadMessage(const store::Store& store,
+                                                               uint64_t message_seq);
 
-// Transaction: counts an attempt (attempts+1, last_attempt_at) on each delivery
-// still queued. Safe in any order with acknowledgements.
+// The Delivery to send, without its message: `stored` with state IN_FLIGHT,
+// `attempts` (counting this send) and last_attempt_at `now`.
+v1::Delivery MakeDelivery(const v1::StoredDelivery& stored, uint32_t attempts, absl::Time now);
+
+// Transaction: stores the attempt counts of deliveries still queued (a stream
+// that ends without their acknowledgement). Safe in any order with Acknowledge.
 absl::Status RecordAttempts(store::Transaction& txn, const std::string& recipient,
-                            const std::vector<uint64_t>& seqs);
+                            const std::vector<SentDelivery>& sent);
 
-// Transaction: marks each still-queued delivery of `caller` DELIVERED, removes it
-// from the queue and audits a DELIVER record. Sequences not queued for the
-// caller (already acknowledged, or not its own) are ignored.
+// Transaction: moves each still-queued delivery of `caller` to DELIVERED (with
+// the stream's attempt count), off the queue, and audits a DELIVER record.
+// Sequences not queued for the caller (already acknowledged, or not its own) are
+// ignored.
 absl::Status Acknowledge(store::Transaction& txn, const identity::Caller& caller,
-                         const std::vector<uint64_t>& seqs);
+                         const std::vector<SentDelivery>& acked);
 
 }  // namespace switchboard::gateway::delivery
 

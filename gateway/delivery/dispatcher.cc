@@ -82,14 +82,16 @@ void Dispatcher::Disconnect(const std::string& organisation_id, const absl::Stat
   if (session) session->Close(status);
 }
 
-bool Dispatcher::IsInFlight(const std::string& recipient, uint64_t seq) const {
+std::optional<SentDelivery> Dispatcher::InFlight(const std::string& recipient,
+                                                 uint64_t seq) const {
   std::shared_ptr<SubscribeSession> session;
   {
     absl::MutexLock lock(&mu_);
     auto it = members_.find(recipient);
     if (it != members_.end()) session = it->second.active.lock();
   }
-  return session != nullptr && session->IsInFlight(seq);
+  if (session == nullptr) return std::nullopt;
+  return session->InFlight(seq);
 }
 
 void Dispatcher::Detach(const SubscribeSession* session) {

@@ -8,6 +8,7 @@
 #define SWITCHBOARD_GATEWAY_DELIVERY_DISPATCHER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,7 +19,9 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "gateway/delivery/delivery_ops.h"
 #include "gateway/delivery/executor.h"
+#include "gateway/delivery/message_cache.h"
 #include "gateway/identity/authenticator.h"
 #include "gateway/store/committer.h"
 #include "gateway/store/store.h"
@@ -88,13 +91,15 @@ class Dispatcher {
   void Notify(const std::vector<std::string>& recipients);
   // Ends the member's stream with `status` (e.g. on suspension).
   void Disconnect(const std::string& organisation_id, const absl::Status& status);
-  // True when the delivery is sent on the member's stream and awaits its ack.
-  bool IsInFlight(const std::string& recipient, uint64_t seq) const;
+  // Attempts and last send of a delivery on the member's stream awaiting its ack;
+  // nullopt when it is not in flight.
+  std::optional<SentDelivery> InFlight(const std::string& recipient, uint64_t seq) const;
 
   // Used by sessions.
   const store::Store* store() const { return store_; }
   store::Committer* committer() const { return committer_; }
   Executor* executor() { return &executor_; }
+  MessageCache* messages() { return &messages_; }
   const DispatcherOptions& options() const { return options_; }
   void Detach(const SubscribeSession* session);
 
@@ -113,6 +118,7 @@ class Dispatcher {
   const DispatcherOptions options_;
 
   Executor executor_;
+  MessageCache messages_{32 << 20};
   mutable absl::Mutex mu_;
   absl::CondVar tick_cv_;
   absl::flat_hash_map<std::string, Member> members_ ABSL_GUARDED_BY(mu_);

@@ -15,6 +15,11 @@ SubscribeSession::SubscribeSession(Dispatcher* dispatcher, identity::Caller call
       recipient_(std::move(recipient)),
       window_(window) {}
 
+SubscribeSession::~SubscribeSession() {
+  // current_ never owns its message.
+  (void)current_.unsafe_arena_release_message();
+}
+
 void SubscribeSession::Begin() {
   {
     absl::MutexLock lock(&mu_);
@@ -29,7 +34,9 @@ void SubscribeSession::Notify() {
     absl::MutexLock lock(&mu_);
     ++notify_gen_;
   }
-  SchedulePump();
+  // Inline (this runs on the committer's completion thread, right after the
+  // sync): handing it to another thread would cost a wake-up per recipient.
+  Pump();
 }
 
 void SubscribeSession::SchedulePump() {
@@ -52,21 +59,21 @@ absl::Status SubscribeSession::RefillLocked() {
   if (busy >= window_ || clean_gen_ == notify_gen_) return absl::OkStatus();
   const size_t want = window_ - busy;
   const uint64_t gen = notify_gen_;
-  auto batch = ReadQueue(*dispatcher_->store(), caller_.organisation_id, cursor_, want,
+  auto batch = ReadQueue(*dispatcher_->store(), caller_.organisation_id, cursor_,
+                         dispatcher_->committer()->durable_seq(), want,
                          [this](uint64_t seq) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                            return in_flight_.contains(seq) || recipient_->IsAckPending(seq);
                          });
   if (!batch.ok()) return batch.status();
-  for (const QueuedDelivery& q : *batch) {
-    queue_.push_back(q);
+  for (QueuedDelivery& q : *batch) {
     cursor_ = std::max(cursor_, q.seq);
+    queue_.push_back(std::move(q));
   }
   if (batch->size() < want) clean_gen_ = gen;
   return absl::OkStatus();
 }
 
 void SubscribeSession::Pump() {
-  uint64_t sent_seq = 0;
   {
     absl::ReleasableMutexLock lock(&mu_);
     if (finishing_ || writing_) return;
@@ -79,40 +86,46 @@ void SubscribeSession::Pump() {
     const absl::Time now = absl::Now();
     while (!writing_ && (!resend_.empty() || !queue_.empty())) {
       uint64_t seq;
+      Sent* sent;
       if (!resend_.empty()) {
         seq = resend_.front();
         resend_.pop_front();
         auto it = in_flight_.find(seq);
         if (it == in_flight_.end()) continue;  // acknowledged meanwhile
-        it->second.resend_queued = false;
+        sent = &it->second;
+        sent->resend_queued = false;
+        sent->attempts++;
+        sent->sent_at = now;
       } else {
-        seq = queue_.front().seq;
+        QueuedDelivery& q = queue_.front();
+        seq = q.seq;
+        const uint32_t attempts = q.stored.delivery().attempts() + 1;
+        sent = &(in_flight_[seq] = Sent{now, attempts, false, std::move(q.stored)});
         queue_.pop_front();
       }
-      auto built = BuildDelivery(*dispatcher_->store(), caller_.organisation_id, seq, now);
-      if (!built.ok()) {
-        LogError("delivery_build_failed",
-                 {{"org", caller_.organisation_id}, {"error", built.status().ToString()}});
-        in_flight_.erase(seq);
-        continue;
+      const uint64_t message_seq = sent->stored.message_seq();
+      std::shared_ptr<const v1::Message> message = dispatcher_->messages()->Get(message_seq);
+      if (message == nullptr) {
+        auto read = ReadMessage(*dispatcher_->store(), message_seq);
+        if (!read.ok()) {
+          LogError("delivery_build_failed",
+                   {{"org", caller_.organisation_id}, {"error", read.status().ToString()}});
+          in_flight_.erase(seq);
+          continue;
+        }
+        message = *std::move(read);
+        dispatcher_->messages()->Put(message_seq, message);
       }
-      if (!built->has_value()) {  // acknowledged (perhaps on an earlier stream)
-        in_flight_.erase(seq);
-        continue;
-      }
-      current_ = std::move(**built);
-      in_flight_[seq] = InFlight{now, false};
+      // The message is not copied: current_ borrows the cached, immutable one
+      // (kept alive by current_message_) and gives it back before it changes.
+      (void)current_.unsafe_arena_release_message();
+      current_ = MakeDelivery(sent->stored, sent->attempts, now);
+      current_message_ = std::move(message);
+      current_.unsafe_arena_set_allocated_message(const_cast<v1::Message*>(current_message_.get()));
       writing_ = true;
-      sent_seq = seq;
     }
     if (!writing_) return;
   }
-  // Bookkeeping only: a lost attempt count is harmless, so no sync.
-  dispatcher_->committer()->Submit(
-      [org = caller_.organisation_id, sent_seq](store::Transaction& txn) {
-        return RecordAttempts(txn, org, {sent_seq});
-      },
-      nullptr, store::Durability::kNoSync);
   StartWrite(&current_);
 }
 
@@ -149,7 +162,7 @@ void SubscribeSession::OnReadDone(bool ok) {
     return;
   }
   std::vector<uint64_t> acked;
-  std::vector<uint64_t> to_commit;
+  std::vector<SentDelivery> to_commit;
   bool read_again = false;
   {
     absl::MutexLock lock(&mu_);
@@ -159,11 +172,16 @@ void SubscribeSession::OnReadDone(bool ok) {
     for (const std::string& id : ack_.delivery_ids()) {
       auto seq = store::ParseDeliveryId(id);
       if (!seq.has_value()) continue;  // not one of ours: ignored, as documented
-      in_flight_.erase(*seq);
+      SentDelivery done{*seq};
+      if (auto it = in_flight_.find(*seq); it != in_flight_.end()) {
+        done.attempts = it->second.attempts;
+        done.last_attempt_at = it->second.sent_at;
+        in_flight_.erase(it);
+      }
       acked.push_back(*seq);
+      pending_acks_.push_back(done);
     }
     recipient_->AddAckPending(acked);
-    pending_acks_.insert(pending_acks_.end(), acked.begin(), acked.end());
     if (!ack_commit_running_ && !pending_acks_.empty()) {
       ack_commit_running_ = true;
       to_commit.swap(pending_acks_);
@@ -175,11 +193,16 @@ void SubscribeSession::OnReadDone(bool ok) {
   Pump();
 }
 
-void SubscribeSession::CommitAcks(std::vector<uint64_t> seqs) {
+void SubscribeSession::CommitAcks(std::vector<SentDelivery> acked) {
   auto self = shared_from_this();
+  std::vector<uint64_t> seqs;
+  seqs.reserve(acked.size());
+  for (const SentDelivery& a : acked) seqs.push_back(a.seq);
   dispatcher_->committer()->Submit(
-      [caller = caller_, seqs](store::Transaction& txn) { return Acknowledge(txn, caller, seqs); },
-      [self, seqs](const absl::Status& status) {
+      [caller = caller_, acked = std::move(acked)](store::Transaction& txn) {
+        return Acknowledge(txn, caller, acked);
+      },
+      [self, seqs = std::move(seqs)](const absl::Status& status) {
         if (!status.ok()) {
           LogError("ack_commit_failed",
                    {{"org", self->caller_.organisation_id}, {"error", status.ToString()}});
@@ -187,7 +210,7 @@ void SubscribeSession::CommitAcks(std::vector<uint64_t> seqs) {
         // Durable (or failed, and then still queued to be sent again): either way
         // no longer "acknowledged but pending".
         self->recipient_->RemoveAckPending(seqs);
-        std::vector<uint64_t> next;
+        std::vector<SentDelivery> next;
         absl::Status finish;
         bool finish_now = false;
         {
@@ -238,17 +261,32 @@ void SubscribeSession::Close(const absl::Status& status) {
 
 void SubscribeSession::OnCancel() { Close(absl::CancelledError("the subscriber went away")); }
 
-bool SubscribeSession::IsInFlight(uint64_t seq) const {
+std::optional<SentDelivery> SubscribeSession::InFlight(uint64_t seq) const {
   absl::MutexLock lock(&mu_);
-  return in_flight_.contains(seq);
+  auto it = in_flight_.find(seq);
+  if (it == in_flight_.end()) return std::nullopt;
+  return SentDelivery{seq, it->second.attempts, it->second.sent_at};
 }
 
 void SubscribeSession::OnDone() {
   dispatcher_->Detach(this);
   std::shared_ptr<SubscribeSession> self;
+  std::vector<SentDelivery> unacknowledged;
   {
     absl::MutexLock lock(&mu_);
     self.swap(self_);
+    for (const auto& [seq, sent] : in_flight_) {
+      unacknowledged.push_back(SentDelivery{seq, sent.attempts, sent.sent_at});
+    }
+    in_flight_.clear();
+  }
+  // Bookkeeping only (a lost count is harmless): no sync.
+  if (!unacknowledged.empty()) {
+    dispatcher_->committer()->Submit(
+        [org = caller_.organisation_id, unacknowledged](store::Transaction& txn) {
+          return RecordAttempts(txn, org, unacknowledged);
+        },
+        nullptr, store::Durability::kNoSync);
   }
   // `self` may be the last reference: nothing touches members after this.
 }

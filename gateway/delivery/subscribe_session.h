@@ -5,6 +5,8 @@
 // outstanding write), turns acknowledgements into durable DELIVERED state through
 // the committer (batched: acks that arrive during a commit go in the next one),
 // and sends again, in order, what stays unacknowledged past the ack timeout.
+// Attempt counts live in memory while the stream lasts; they are stored with the
+// acknowledgement, or when the stream ends for what it leaves unacknowledged.
 //
 // A stream ends (Finish) only after its acknowledgements are durable, so a
 // subscriber that half-closes and sees OK knows every ack it sent has stuck.
@@ -18,6 +20,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -37,17 +40,19 @@ class SubscribeSession final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliv
  public:
   SubscribeSession(Dispatcher* dispatcher, identity::Caller caller,
                    std::shared_ptr<RecipientState> recipient, uint32_t window);
+  ~SubscribeSession() override;
 
   // Keeps itself alive until OnDone and starts reading and sending.
   void Begin();
 
-  // Another thread's news: new deliveries are queued.
+  // Another thread's news: new deliveries are queued. Sends at once if idle.
   void Notify();
   // Queues for resending what has waited longer than the ack timeout.
   void CheckTimeouts(absl::Time now);
   // Ends the stream with `status` (after the write in progress, if any).
   void Close(const absl::Status& status);
-  bool IsInFlight(uint64_t seq) const;
+  // What this stream knows of a delivery it sent and that awaits its ack.
+  std::optional<SentDelivery> InFlight(uint64_t seq) const;
   const std::string& organisation_id() const { return caller_.organisation_id; }
 
   void OnReadDone(bool ok) override;
@@ -56,9 +61,11 @@ class SubscribeSession final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliv
   void OnDone() override;
 
  private:
-  struct InFlight {
+  struct Sent {
     absl::Time sent_at;
-    bool resend_queued = false;
+    uint32_t attempts;
+    bool resend_queued;
+    v1::StoredDelivery stored;
   };
 
   // Sends the next delivery if none is being written. Store reads happen here.
@@ -66,7 +73,7 @@ class SubscribeSession final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliv
   void SchedulePump();
   // Moves due resends and newly read deliveries into the send queues.
   absl::Status RefillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CommitAcks(std::vector<uint64_t> seqs);
+  void CommitAcks(std::vector<SentDelivery> acked);
   // Whether Finish may be called now (ending, no write outstanding, no ack commit
   // running; called once): then sets *status to what to finish with.
   bool TakeFinishLocked(absl::Status* status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -80,14 +87,16 @@ class SubscribeSession final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliv
   std::shared_ptr<SubscribeSession> self_ ABSL_GUARDED_BY(mu_);
   v1::Ack ack_;                   // target of the outstanding read
   v1::Delivery current_;          // target of the outstanding write
+  // The message current_ borrows (never owned by current_: see Pump).
+  std::shared_ptr<const v1::Message> current_message_;
   uint32_t window_ ABSL_GUARDED_BY(mu_);
   uint64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;  // highest seq read from the queue
   uint64_t notify_gen_ ABSL_GUARDED_BY(mu_) = 1;  // bumped by Notify
   uint64_t clean_gen_ ABSL_GUARDED_BY(mu_) = 0;   // queue known drained as of this gen
   std::deque<QueuedDelivery> queue_ ABSL_GUARDED_BY(mu_);   // read, not yet sent
   std::deque<uint64_t> resend_ ABSL_GUARDED_BY(mu_);        // timed out, to send again
-  std::map<uint64_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint64_t> pending_acks_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, Sent> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::vector<SentDelivery> pending_acks_ ABSL_GUARDED_BY(mu_);
   bool ack_commit_running_ ABSL_GUARDED_BY(mu_) = false;
   bool pump_scheduled_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -11,6 +11,7 @@
 #include "gateway/registry/registry_ops.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "policy/routing_policy.h"
 #include "switchboard/common/time_util.h"
 #include "switchboard/v1/storage.pb.h"
@@ -23,7 +24,7 @@ namespace keys = store::keys;
 
 constexpr char kOperation[] = "Exchange/Publish";
 
-std::string ContentHash(const v1::Message& message) {
+std::string DeterministicBytes(const v1::Message& message) {
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream raw(&bytes);
@@ -31,7 +32,25 @@ std::string ContentHash(const v1::Message& message) {
     out.SetSerializationDeterministic(true);
     message.SerializeToCodedStream(&out);
   }
-  return Sha256({bytes});
+  return bytes;
+}
+
+// The StoredMessage fields known before the commit (message, hash, client), as
+// serialised bytes; the commit appends the receipt (serialised protobuf messages
+// concatenate into one). Built on the caller's thread, so the single writer only
+// serialises the small receipt.
+std::string StoredMessagePrefix(const std::string& message_bytes, const std::string& hash,
+                                const std::string& client_id) {
+  using google::protobuf::internal::WireFormatLite;
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream raw(&out);
+    google::protobuf::io::CodedOutputStream o(&raw);
+    WireFormatLite::WriteBytes(v1::StoredMessage::kMessageFieldNumber, message_bytes, &o);
+    WireFormatLite::WriteBytes(v1::StoredMessage::kContentSha256FieldNumber, hash, &o);
+    WireFormatLite::WriteString(v1::StoredMessage::kClientIdFieldNumber, client_id, &o);
+  }
+  return out;
 }
 
 // The outcome of looking for an earlier publish of the same (source, id).
@@ -58,13 +77,13 @@ Earlier Compare(const v1::StoredMessage& stored, const std::string& hash,
 
 Publisher::Publisher(const store::Store* store, store::Committer* committer,
                      const registry::Directory* directory, const config::EventCatalogue* events,
-                     v1::Limits limits, Notify notify)
+                     v1::Limits limits, OnAccepted on_accepted)
     : store_(store),
       committer_(committer),
       directory_(directory),
       events_(events),
       limits_(std::move(limits)),
-      notify_(std::move(notify)) {}
+      on_accepted_(std::move(on_accepted)) {}
 
 void Publisher::Publish(const identity::Caller& caller, v1::Message message, Done done) const {
   v1::AuditRecord record = identity::AuditFor(caller, kOperation, v1::AuditRecord::PUBLISH);
@@ -92,7 +111,8 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
   if (absl::Status s = CheckToken("message.header.id", header.id()); !s.ok()) return refuse(s);
 
   NormaliseMessage(&message);
-  const std::string hash = ContentHash(message);
+  const std::string message_bytes = DeterministicBytes(message);
+  const std::string hash = Sha256({message_bytes});
   const std::string dedup_key = keys::Dedup(caller.organisation_id, header.id());
 
   // A resend of something already accepted gets the original answer, even if the
@@ -100,7 +120,10 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
   {
     auto seq = store_->Get(Cf::kDedup, dedup_key);
     if (!seq.ok()) return done(seq.status());
-    if (seq->has_value()) {
+    // Only from what is on disk: an earlier copy still being synced is answered
+    // by the transaction below, after that sync.
+    if (seq->has_value() &&
+        store::DecodeSeq(**seq).value_or(UINT64_MAX) <= committer_->durable_seq()) {
       v1::StoredMessage stored;
       auto found = store_->GetProto(Cf::kMessages, **seq, &stored);
       if (!found.ok()) return done(found.status());
@@ -136,14 +159,12 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
   if (!recipients.ok()) return refuse(recipients.status());
 
   auto receipt = std::make_shared<v1::Receipt>();
-  auto stored = std::make_shared<v1::StoredMessage>();
-  *stored->mutable_message() = std::move(message);
-  stored->set_content_sha256(hash);
-  stored->set_client_id(**client_id);
+  auto accepted = std::make_shared<const v1::Message>(std::move(message));
   committer_->Submit(
-      [this, record, receipt, stored, dedup_key, hash,
+      [this, record, receipt, accepted, dedup_key, hash, client_id = **client_id,
+       prefix = StoredMessagePrefix(message_bytes, hash, **client_id),
        recipients = *std::move(recipients)](store::Transaction& txn) mutable -> absl::Status {
-        const v1::MessageHeader& header = stored->message().header();
+        const v1::MessageHeader& header = accepted->header();
         // Again, atomically: a concurrent identical publish may have won the race.
         auto seq = txn.Get(Cf::kDedup, dedup_key);
         if (!seq.ok()) return seq.status();
@@ -165,40 +186,38 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
         receipt->set_source(header.source());
         receipt->set_gateway_message_id(gateway_id);
         *receipt->mutable_accepted_at() = ToProtoTime(txn.now());
+        v1::StoredDelivery delivery;
+        v1::Delivery* d = delivery.mutable_delivery();
+        d->set_state(v1::Delivery::PENDING);
+        d->set_message_id(header.id());
+        d->set_source(header.source());
+        d->set_gateway_message_id(gateway_id);
+        d->set_event(header.event());
+        *d->mutable_created_at() = receipt->accepted_at();
+        delivery.set_message_seq(message_seq);
+        delivery.set_client_id(client_id);
         for (const std::string& recipient : recipients) {
           const uint64_t delivery_seq = txn.NextSeq();
           auto* r = receipt->add_recipients();
           r->set_organisation_id(recipient);
           r->set_delivery_id(store::DeliveryId(delivery_seq));
-
-          v1::OutboxEntry entry;
-          entry.set_message_seq(message_seq);
-          entry.set_client_id(stored->client_id());
-          txn.PutProto(Cf::kOutbox, keys::RecipientSeq(recipient, delivery_seq), entry);
-
-          v1::StoredDelivery delivery;
-          v1::Delivery* d = delivery.mutable_delivery();
-          d->set_id(store::DeliveryId(delivery_seq));
-          d->set_state(v1::Delivery::PENDING);
+          d->set_id(r->delivery_id());
           d->set_recipient(recipient);
-          d->set_message_id(header.id());
-          d->set_source(header.source());
-          d->set_gateway_message_id(gateway_id);
-          d->set_event(header.event());
-          *d->mutable_created_at() = receipt->accepted_at();
-          delivery.set_message_seq(message_seq);
-          delivery.set_client_id(stored->client_id());
-          txn.PutProto(Cf::kDeliveries, keys::RecipientSeq(recipient, delivery_seq), delivery);
+          txn.PutProto(Cf::kOutbox, keys::RecipientSeq(recipient, delivery_seq), delivery);
         }
-        *stored->mutable_receipt() = *receipt;
-        txn.PutProto(Cf::kMessages, keys::Sequence(message_seq), *stored);
+        v1::StoredMessage receipt_part;
+        *receipt_part.mutable_receipt() = *receipt;
+        txn.Put(Cf::kMessages, keys::Sequence(message_seq),
+                prefix + receipt_part.SerializeAsString());
         txn.Put(Cf::kDedup, dedup_key, keys::Sequence(message_seq));
         record.set_gateway_message_id(gateway_id);
         record.set_detail(absl::StrCat("event=", header.event(), " routed to [",
                                        absl::StrJoin(recipients, ","), "]"));
         txn.Audit(record);
         if (!recipients.empty()) {
-          txn.OnCommit([this, recipients] { notify_(recipients); });
+          txn.OnCommit([this, message_seq, accepted, recipients] {
+            on_accepted_(message_seq, accepted, recipients);
+          });
         }
         return absl::OkStatus();
       },

@@ -1,13 +1,14 @@
 // Exchange.Publish's logic, without gRPC: check, deduplicate, validate, resolve the
-// client, route, then store message + dedup key + one outbox entry and one
-// delivery record per recipient + audit record in one synced write, and only then
-// hand back the receipt. Every refusal is audited before it is returned.
+// client, route, then store message + dedup key + one queued delivery per
+// recipient + audit record in one synced write, and only then hand back the
+// receipt. Every refusal is audited before it is returned.
 //
 // Thread-safe; Publish never blocks on disk syncs (the Committer does them).
 #ifndef SWITCHBOARD_GATEWAY_EXCHANGE_PUBLISHER_H_
 #define SWITCHBOARD_GATEWAY_EXCHANGE_PUBLISHER_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,16 @@ namespace switchboard::gateway::exchange {
 class Publisher {
  public:
   using Done = std::function<void(absl::StatusOr<v1::Receipt>)>;
-  // Told, on commit, which recipients have new deliveries.
-  using Notify = std::function<void(const std::vector<std::string>& recipients)>;
+  // Told, on commit (in commit order, on the committer's completion thread, once
+  // durable: must not block),
+  // which message was accepted and which recipients have new deliveries.
+  using OnAccepted =
+      std::function<void(uint64_t message_seq, const std::shared_ptr<const v1::Message>& message,
+                         const std::vector<std::string>& recipients)>;
 
   Publisher(const store::Store* store, store::Committer* committer,
             const registry::Directory* directory, const config::EventCatalogue* events,
-            v1::Limits limits, Notify notify);
+            v1::Limits limits, OnAccepted on_accepted);
 
   // Calls `done` exactly once (from some thread) with the receipt, or:
   //   INVALID_ARGUMENT    bad input, naming the field (size, header, payload,
@@ -51,7 +56,7 @@ class Publisher {
   const registry::Directory* const directory_;
   const config::EventCatalogue* const events_;
   const v1::Limits limits_;
-  const Notify notify_;
+  const OnAccepted on_accepted_;
 };
 
 }  // namespace switchboard::gateway::exchange

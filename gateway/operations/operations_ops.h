@@ -6,28 +6,37 @@
 #define SWITCHBOARD_GATEWAY_OPERATIONS_OPERATIONS_OPS_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "gateway/delivery/delivery_ops.h"
 #include "gateway/store/store.h"
 #include "switchboard/v1/operations.pb.h"
 
 namespace switchboard::gateway::operations {
 
-// Tells whether (recipient, delivery seq) is on the recipient's stream awaiting an
-// ack: the store says PENDING for both "queued" and "sent, not yet acknowledged".
-using InFlightFn = std::function<bool(const std::string& recipient, uint64_t seq)>;
+// What the recipient's stream knows of (recipient, delivery seq) when it is sent
+// and awaits its ack (nullopt otherwise): the store says PENDING for both "queued"
+// and "sent, not yet acknowledged", and keeps attempt counts only when a stream
+// ends.
+using InFlightFn =
+    std::function<std::optional<delivery::SentDelivery>(const std::string& recipient, uint64_t seq)>;
 
-// Status of the message `message_id` published by `caller_id`.
+// Status of the message `message_id` published by `caller_id`. Only what is on
+// disk counts (sequences up to `durable`, the committer's durable sequence):
+// a message still being synced is NOT_FOUND for a moment.
 absl::StatusOr<v1::MessageStatus> GetMessageStatus(const store::Store& store,
                                                    const InFlightFn& in_flight,
+                                                   uint64_t durable,
                                                    const std::string& caller_id,
                                                    const std::string& message_id);
 
-// Deliveries addressed to `caller_id`, oldest first. INVALID_ARGUMENT for a
-// malformed page token.
+// Deliveries addressed to `caller_id` with sequences up to `durable`, oldest
+// first. INVALID_ARGUMENT for a malformed page token.
 absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveries(const store::Store& store,
                                                           const InFlightFn& in_flight,
+                                                          uint64_t durable,
                                                           const std::string& caller_id,
                                                           const v1::ListDeliveriesRequest& request);
 

@@ -33,7 +33,7 @@ OperationsService::OperationsService(const identity::RpcGuard* guard, const stor
       store_(store),
       committer_(committer),
       in_flight_([dispatcher](const std::string& recipient, uint64_t seq) {
-        return dispatcher->IsInFlight(recipient, seq);
+        return dispatcher->InFlight(recipient, seq);
       }) {}
 
 OperationsService::~OperationsService() { worker_.Stop(); }
@@ -45,8 +45,8 @@ grpc::ServerUnaryReactor* OperationsService::GetMessageStatus(
   auto finish = Finisher(reactor);
   auto caller = guard_->Identify(*ctx, "Operations/GetMessageStatus", finish);
   if (!caller) return reactor;
-  auto status = operations::GetMessageStatus(*store_, in_flight_, caller->organisation_id,
-                                             request->message_id());
+  auto status = operations::GetMessageStatus(*store_, in_flight_, committer_->durable_seq(),
+                                             caller->organisation_id, request->message_id());
   if (status.ok()) *response = *std::move(status);
   finish(status.status());
   return reactor;
@@ -59,7 +59,8 @@ grpc::ServerUnaryReactor* OperationsService::ListDeliveries(
   auto finish = Finisher(reactor);
   auto caller = guard_->Identify(*ctx, "Operations/ListDeliveries", finish);
   if (!caller) return reactor;
-  auto list = operations::ListDeliveries(*store_, in_flight_, caller->organisation_id, *request);
+  auto list = operations::ListDeliveries(*store_, in_flight_, committer_->durable_seq(),
+                                         caller->organisation_id, *request);
   if (list.ok()) *response = *std::move(list);
   finish(list.status());
   return reactor;

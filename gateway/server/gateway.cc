@@ -54,7 +54,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   gw->guard_ = std::make_unique<identity::RpcGuard>(&gw->directory_, gw->committer_.get());
   gw->publisher_ = std::make_unique<exchange::Publisher>(
       gw->store_.get(), gw->committer_.get(), &gw->directory_, &gw->events_, config.limits(),
-      [g](const std::vector<std::string>& recipients) { g->dispatcher_->Notify(recipients); });
+      [g](uint64_t message_seq, const std::shared_ptr<const v1::Message>& message,
+          const std::vector<std::string>& recipients) {
+        g->dispatcher_->messages()->Put(message_seq, message);
+        g->dispatcher_->Notify(recipients);
+      });
   gw->exchange_service_ = std::make_unique<exchange::ExchangeService>(
       gw->guard_.get(), gw->publisher_.get(), gw->dispatcher_.get());
   gw->registry_service_ = std::make_unique<registry::RegistryService>(

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/audit_chain.h"
+#include "gateway/common/log.h"
 #include "switchboard/common/time_util.h"
 
 namespace switchboard::gateway::store {
@@ -79,10 +80,13 @@ absl::Status Committer::Start() {
   if (!found.ok()) return found.status();
   audit_seq_ = head.seq();
   audit_hash_ = *found ? head.hash() : audit::GenesisHash();
+  // Whatever recovery found is as durable as it gets.
+  durable_seq_.store(next_seq_ - 1, std::memory_order_release);
   absl::MutexLock lock(&mu_);
   published_head_ = head;
   started_ = true;
   thread_ = std::thread([this] { Loop(); });
+  completer_ = std::thread([this] { CompleteLoop(); });
   return absl::OkStatus();
 }
 
@@ -95,18 +99,67 @@ void Committer::Stop() {
     cv_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
+  {
+    absl::MutexLock lock(&completion_mu_);
+    completion_stop_ = true;
+    completion_cv_.SignalAll();
+  }
+  if (completer_.joinable()) completer_.join();
+}
+
+void Committer::CompleteLoop() {
+  for (;;) {
+    std::deque<Written> groups;
+    {
+      absl::MutexLock lock(&completion_mu_);
+      while (completions_.empty() && !completion_stop_) completion_cv_.Wait(&completion_mu_);
+      if (completions_.empty()) return;  // stopping and drained
+      groups.swap(completions_);
+    }
+    // One sync covers every group written so far (group commit across groups).
+    absl::Status synced;
+    for (const Written& g : groups) {
+      if (g.needs_sync) {
+        synced = FromRocks(store_->db()->SyncWAL(), "syncing the write-ahead log");
+        break;
+      }
+    }
+    if (!synced.ok() && sync_error_.ok()) {
+      // Written but maybe not on disk: acknowledge nothing more, accept nothing
+      // more. The operator restarts the gateway; clients retry (dedup makes it safe).
+      LogError("wal_sync_failed", {{"error", synced.ToString()}});
+      sync_error_ = synced;
+      absl::MutexLock lock(&mu_);
+      failed_ = true;
+    }
+    for (Written& g : groups) {
+      // After a failed sync nothing is durable any more, not even groups that
+      // did not ask for a sync (their sequences come after the failed ones).
+      const bool durable = sync_error_.ok();
+      if (!durable) synced = sync_error_;
+      if (durable && g.last_seq > durable_seq_.load(std::memory_order_relaxed)) {
+        durable_seq_.store(g.last_seq, std::memory_order_release);
+      }
+      for (Completion& c : g.items) {
+        if (durable && c.written && c.status.ok()) {
+          for (auto& fn : c.on_commit) fn();
+        }
+        if (c.done) c.done(durable ? c.status : synced);
+      }
+    }
+  }
 }
 
 void Committer::Submit(ApplyFn apply, DoneFn done, Durability durability) {
   {
     absl::MutexLock lock(&mu_);
-    if (started_ && !stopping_) {
+    if (started_ && !stopping_ && !failed_) {
       queue_.push_back(Request{std::move(apply), std::move(done), durability});
       cv_.Signal();
       return;
     }
   }
-  done(absl::UnavailableError("the gateway is shutting down"));
+  if (done) done(absl::UnavailableError("the gateway is shutting down"));
 }
 
 absl::Status Committer::Run(ApplyFn apply) {
@@ -205,9 +258,12 @@ void Committer::WriteGroup(std::deque<Request>& group) {
       *head.mutable_at() = ToProtoTime(now);
       batch_.Put(store_->handle(Cf::kMeta), ToSlice(keys::kAuditHead), head.SerializeAsString());
     }
-    rocksdb::WriteOptions options;
-    options.sync = sync;
-    write_status = FromRocks(store_->db()->Write(options, batch_.GetWriteBatch()), "writing batch");
+    // Written without waiting for the disk: the completion thread syncs the WAL
+    // (covering this and every earlier group) before anything is acknowledged,
+    // while this thread goes on with the next group.
+    write_status =
+        FromRocks(store_->db()->Write(rocksdb::WriteOptions(), batch_.GetWriteBatch()),
+                  "writing batch");
     if (!write_status.ok()) {
       next_seq_ = start_seq;
       audit_seq_ = start_audit_seq;
@@ -219,16 +275,20 @@ void Committer::WriteGroup(std::deque<Request>& group) {
   }
   batch_.Clear();
 
+  Written written;
+  written.needs_sync = sync && write_status.ok();
+  written.last_seq = next_seq_ - 1;
+  written.items.reserve(results.size());
   for (Result& r : results) {
-    if (!write_status.ok()) {
-      if (r.done) r.done(write_status);
-      continue;
-    }
-    if (r.status.ok()) {
-      for (auto& fn : r.on_commit) fn();
-    }
-    if (r.done) r.done(r.status);
+    written.items.push_back(Completion{write_status.ok() ? std::move(r.status) : write_status,
+                                       std::move(r.done), std::move(r.on_commit),
+                                       write_status.ok()});
   }
+  absl::MutexLock lock(&completion_mu_);
+  completions_.push_back(std::move(written));
+  completion_cv_.Signal();
 }
+
+uint64_t Committer::durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
 
 }  // namespace switchboard::gateway::store

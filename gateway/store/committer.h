@@ -1,7 +1,9 @@
 // The single writer. Every change to the store is a transaction submitted here;
-// one thread applies queued transactions in order, merges them into one RocksDB
-// write batch (group commit) and writes it with the WAL synced, then runs each
-// transaction's commit hooks and completion callback. Being the only writer is
+// one thread applies queued transactions in order and merges them into one RocksDB
+// write batch (group commit); a second thread syncs the WAL (one sync covering
+// every group written meanwhile) and only then runs each transaction's commit
+// hooks and completion callback. So nothing is acknowledged before it is on
+// disk, and the writer never waits for the disk. Being the only writer is
 // what lets it hand out gap-free sequence numbers and extend the audit hash chain
 // without locks on the hot path, and what makes read-check-write inside a
 // transaction race-free.
@@ -9,11 +11,14 @@
 // A transaction's writes are applied iff its function returns OK. To audit a
 // refusal, it calls AuditOnRefusal(): that record alone is kept.
 //
-// Thread-safe: Submit may be called from any thread. Apply functions, hooks and
-// done callbacks run on the writer thread and must not block.
+// Thread-safe: Submit may be called from any thread. Apply functions run on the
+// writer thread; commit hooks and done callbacks, in commit order, on the
+// completion thread (so answering callers, e.g. a gRPC Finish, does not hold up
+// the next write). None of them may block.
 #ifndef SWITCHBOARD_GATEWAY_STORE_COMMITTER_H_
 #define SWITCHBOARD_GATEWAY_STORE_COMMITTER_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -61,7 +66,7 @@ class Transaction {
   // The record to append if this transaction is refused (returns an error).
   void AuditOnRefusal(v1::AuditRecord record);
 
-  // Runs on the writer thread after the group is durable, in commit order,
+  // Runs after the group is durable, in commit order, on the completion thread,
   // before the done callback; not run when the transaction fails.
   void OnCommit(std::function<void()> fn);
 
@@ -94,13 +99,19 @@ class Committer {
   // UNAVAILABLE. Idempotent.
   void Stop();
 
-  // Queues a transaction. `done` is called exactly once, on the writer thread,
-  // with apply's status, or UNAVAILABLE when the write failed or the committer
-  // is stopped (then `apply` may not have run).
+  // Queues a transaction. `done` (may be null) is called exactly once, on the
+  // completion thread, with apply's status, or UNAVAILABLE when the write failed
+  // or the committer is stopped (then `apply` may not have run, and `done` may
+  // run on the calling thread).
   void Submit(ApplyFn apply, DoneFn done, Durability durability = Durability::kSync);
 
   // Submits and waits. For start-up, tools and tests: never from a reactor.
   absl::Status Run(ApplyFn apply);
+
+  // The highest store sequence (NextSeq) whose transaction is on disk. Data of
+  // later sequences may already be readable but is not yet durable: deliveries
+  // and answers drawn from the store must not go past this.
+  uint64_t durable_seq() const;
 
   // The last appended audit record's seq and hash (as of the last group).
   v1::AuditHead AuditHeadForTest() const;
@@ -113,7 +124,21 @@ class Committer {
     Durability durability;
   };
 
+  struct Completion {
+    absl::Status status;
+    DoneFn done;
+    std::vector<std::function<void()>> on_commit;
+    bool written;  // the group's write succeeded
+  };
+  // One written group, waiting for the WAL sync that makes it durable.
+  struct Written {
+    std::vector<Completion> items;
+    bool needs_sync = false;
+    uint64_t last_seq = 0;  // highest store sequence handed out so far
+  };
+
   void Loop();
+  void CompleteLoop();
   void WriteGroup(std::deque<Request>& group);
   void AppendAudit(v1::AuditRecord record, absl::Time now);
 
@@ -125,8 +150,17 @@ class Committer {
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;  // a WAL sync failed
   v1::AuditHead published_head_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
+
+  absl::Mutex completion_mu_;
+  absl::CondVar completion_cv_;
+  std::deque<Written> completions_ ABSL_GUARDED_BY(completion_mu_);
+  std::atomic<uint64_t> durable_seq_{0};
+  absl::Status sync_error_;  // completion thread only: the first failed sync
+  bool completion_stop_ ABSL_GUARDED_BY(completion_mu_) = false;
+  std::thread completer_;
 
   // Writer-thread state.
   rocksdb::WriteBatchWithIndex batch_;

@@ -6,6 +6,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 
 namespace switchboard::gateway::store {
@@ -38,15 +39,32 @@ class BoundedIterator : public rocksdb::Iterator {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
-  rocksdb::ColumnFamilyOptions cf;
+// For keys that end in an 8-byte big-endian sequence (messages, audit, and the
+// per-recipient queues): the rest of the key. New keys of one prefix arrive in
+// increasing order, so RocksDB can insert them into the memtable next to the
+// last one instead of searching from the top of the skip list.
+class SequenceSuffixTransform final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "switchboard.SequenceSuffix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 8; }
+};
+
+rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& cache, Cf cf) {
+  rocksdb::ColumnFamilyOptions options;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  cf.write_buffer_size = 32 << 20;
-  cf.compression = rocksdb::kNoCompression;
-  return cf;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.write_buffer_size = 32 << 20;
+  options.compression = rocksdb::kNoCompression;
+  if (cf == Cf::kMessages || cf == Cf::kAudit || cf == Cf::kOutbox || cf == Cf::kDeliveries) {
+    options.memtable_insert_with_hint_prefix_extractor =
+        std::make_shared<SequenceSuffixTransform>();
+  }
+  return options;
 }
 
 }  // namespace
@@ -78,9 +96,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenImpl(const std::string& dir, b
   auto cache = rocksdb::NewLRUCache(64 << 20);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, CfOptions(cache));
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, CfOptions(cache, Cf::kMeta));
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
-    descriptors.emplace_back(CfName(static_cast<Cf>(i)), CfOptions(cache));
+    descriptors.emplace_back(CfName(static_cast<Cf>(i)), CfOptions(cache, static_cast<Cf>(i)));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

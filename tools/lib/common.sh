@@ -7,7 +7,7 @@ SB_BUILD=${SB_BUILD_DIR:-$SB_ROOT/build}
 # What the product and its tests need (Debian 12 package names).
 SB_PACKAGES=(build-essential cmake pkg-config ccache openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libabsl-dev libssl-dev rapidjson-dev libboost-dev
+  librocksdb-dev libabsl-dev libssl-dev libjemalloc-dev rapidjson-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 
 sb_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
