@@ -207,12 +207,15 @@ class GatewayTest : public ::testing::Test {
                 ::switchboard::testing::IsOk());
   }
 
-  // A Publisher over this fixture's components (notifications are recorded).
+  // A Publisher over this fixture's components (notifications are recorded, on
+  // the committer's completion thread, before the publish's answer).
   std::unique_ptr<exchange::Publisher> MakePublisher() {
     return std::make_unique<exchange::Publisher>(
         store_.get(), committer_.get(), &directory_, &events_, DefaultLimits(),
-        [this](const std::vector<std::string>& recipients) {
-          notified_.push_back(recipients);  // writer thread only
+        [this](uint64_t message_seq, const std::shared_ptr<const v1::Message>& message,
+               const std::vector<std::string>& recipients) {
+          notified_.push_back(recipients);
+          accepted_.push_back(Accepted{message_seq, message, committer_->durable_seq()});
         });
   }
 
@@ -227,7 +230,14 @@ class GatewayTest : public ::testing::Test {
     return promise.get_future().get();
   }
 
-  std::vector<std::vector<std::string>> notified_;
+  // What a Publisher from MakePublisher() told, one entry per accepted message.
+  struct Accepted {
+    uint64_t message_seq;
+    std::shared_ptr<const v1::Message> message;
+    uint64_t durable_seq;  // the committer's, when it was told
+  };
+  std::vector<std::vector<std::string>> notified_;  // the recipients
+  std::vector<Accepted> accepted_;
   switchboard::testing::TempDir dir_;
   config::EventCatalogue events_;
   registry::Directory directory_;

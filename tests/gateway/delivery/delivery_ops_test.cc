@@ -1,13 +1,15 @@
 #include "gateway/delivery/delivery_ops.h"
 
-#include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/audit_chain.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -20,11 +22,18 @@ namespace {
 using ::google::protobuf::util::MessageDifferencer;
 using store::Cf;
 using ::switchboard::testing::IsOk;
+using ::switchboard::testing::StatusIs;
 using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using testing::MemberCaller;
 
 constexpr char kHousing[] = "harbour-housing";
 constexpr char kCoord[] = "care-coord";
+constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+
+const absl::Time kT1 = absl::FromUnixSeconds(1'800'000'000);
+const absl::Time kT2 = kT1 + absl::Minutes(5);
 
 std::vector<uint64_t> Seqs(const std::vector<QueuedDelivery>& queue) {
   std::vector<uint64_t> out;
@@ -54,20 +63,35 @@ class DeliveryOpsTest : public testing::GatewayTest {
     ASSERT_EQ(seqs_[kCoord].size(), 5u);
   }
 
+  // The queue up to what is durable, as a subscriber reads it.
   absl::StatusOr<std::vector<QueuedDelivery>> Read(const std::string& recipient, uint64_t after,
                                                    size_t limit, std::set<uint64_t> skip = {}) {
-    return ReadQueue(*store_, recipient, after, limit,
+    return ReadUntil(recipient, after, committer_->durable_seq(), limit, std::move(skip));
+  }
+
+  absl::StatusOr<std::vector<QueuedDelivery>> ReadUntil(const std::string& recipient,
+                                                        uint64_t after, uint64_t until,
+                                                        size_t limit,
+                                                        std::set<uint64_t> skip = {}) {
+    return ReadQueue(*store_, recipient, after, until, limit,
                      [&skip](uint64_t seq) { return skip.contains(seq); });
   }
 
-  absl::Status Ack(const std::string& caller, const std::vector<uint64_t>& seqs) {
+  absl::Status Ack(const std::string& caller, const std::vector<SentDelivery>& acked) {
     return committer_->Run(
-        [&](store::Transaction& txn) { return Acknowledge(txn, MemberCaller(caller), seqs); });
+        [&](store::Transaction& txn) { return Acknowledge(txn, MemberCaller(caller), acked); });
   }
 
-  absl::Status Attempt(const std::string& recipient, const std::vector<uint64_t>& seqs) {
+  absl::Status Attempt(const std::string& recipient, const std::vector<SentDelivery>& sent) {
     return committer_->Run(
-        [&](store::Transaction& txn) { return RecordAttempts(txn, recipient, seqs); });
+        [&](store::Transaction& txn) { return RecordAttempts(txn, recipient, sent); });
+  }
+
+  // Acknowledgements / attempts of `seqs` with no attempt information.
+  static std::vector<SentDelivery> Plain(const std::vector<uint64_t>& seqs) {
+    std::vector<SentDelivery> out;
+    for (uint64_t seq : seqs) out.push_back(SentDelivery{seq});
+    return out;
   }
 
   // The outbox and delivery records of one recipient.
@@ -82,22 +106,33 @@ class DeliveryOpsTest : public testing::GatewayTest {
     return out;
   }
 
-  v1::StoredDelivery StoredOf(const std::string& recipient, uint64_t seq) const {
+  // The record of (recipient, seq) in `cf`; nullopt when there is none.
+  std::optional<v1::StoredDelivery> Find(Cf cf, const std::string& recipient, uint64_t seq) const {
     v1::StoredDelivery d;
-    EXPECT_TRUE(*store_->GetProto(Cf::kDeliveries, store::keys::RecipientSeq(recipient, seq), &d));
+    auto found = store_->GetProto(cf, store::keys::RecipientSeq(recipient, seq), &d);
+    EXPECT_THAT(found, IsOk());
+    if (!found.ok() || !*found) return std::nullopt;
     return d;
   }
+
+  void CheckMerges(bool acknowledge);
 
   std::vector<v1::Receipt> receipts_;
   std::map<std::string, std::vector<uint64_t>> seqs_;  // recipient -> delivery seqs, publish order
 };
 
-TEST_F(DeliveryOpsTest, ReadQueueReturnsOldestFirstWithTheMessageOfEach) {
+TEST_F(DeliveryOpsTest, ReadQueueReturnsOldestFirstWithTheStoredDeliveryOfEach) {
   ASSERT_OK_AND_ASSIGN(auto queue, Read(kHousing, 0, 100));
-  EXPECT_THAT(Seqs(queue), ElementsAreArray(seqs_[kHousing]));
-  for (size_t i = 1; i < queue.size(); ++i) EXPECT_LT(queue[i - 1].seq, queue[i].seq);
+  ASSERT_THAT(Seqs(queue), ElementsAreArray(seqs_[kHousing]));
   for (size_t i = 0; i < queue.size(); ++i) {
-    EXPECT_EQ(store::GatewayMessageId(queue[i].message_seq), receipts_[i].gateway_message_id());
+    const v1::StoredDelivery& s = queue[i].stored;
+    EXPECT_EQ(store::GatewayMessageId(s.message_seq()), receipts_[i].gateway_message_id());
+    EXPECT_EQ(s.client_id(), "client-0001");
+    EXPECT_EQ(s.delivery().id(), store::DeliveryId(queue[i].seq));
+    EXPECT_EQ(s.delivery().state(), v1::Delivery::PENDING);
+    EXPECT_EQ(s.delivery().recipient(), kHousing);
+    EXPECT_EQ(s.delivery().message_id(), absl::StrCat("d-", i));
+    EXPECT_FALSE(s.delivery().has_message());  // stored once, under `messages`
   }
 }
 
@@ -134,53 +169,147 @@ TEST_F(DeliveryOpsTest, ReadQueueHonoursAfterLimitAndSkip) {
   }
 }
 
+TEST_F(DeliveryOpsTest, ReadQueueReturnsNothingPastUntil) {
+  const std::vector<uint64_t>& all = seqs_[kHousing];
+  ASSERT_OK_AND_ASSIGN(auto up_to_third, ReadUntil(kHousing, 0, all[2], 100));
+  EXPECT_THAT(Seqs(up_to_third), ElementsAreArray({all[0], all[1], all[2]}));
+  // `until` between two of harbour-housing's sequences (on care-coord's delivery).
+  ASSERT_GT(all[3] - 1, all[2]);
+  ASSERT_OK_AND_ASSIGN(auto before_fourth, ReadUntil(kHousing, all[0], all[3] - 1, 100));
+  EXPECT_THAT(Seqs(before_fourth), ElementsAreArray({all[1], all[2]}));
+  ASSERT_OK_AND_ASSIGN(auto before_first, ReadUntil(kHousing, 0, all[0] - 1, 100));
+  EXPECT_THAT(Seqs(before_first), IsEmpty());
+  // The committer's durable sequence covers everything published and waited for.
+  ASSERT_GE(committer_->durable_seq(), all.back());
+  ASSERT_OK_AND_ASSIGN(auto durable, Read(kHousing, 0, 100));
+  EXPECT_THAT(Seqs(durable), ElementsAreArray(all));
+}
+
+TEST_F(DeliveryOpsTest, ReadQueueWithAfterAtOrPastUntilIsEmpty) {
+  const std::vector<uint64_t>& all = seqs_[kHousing];
+  for (const auto& [after, until] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {all[2], all[2]}, {all[3], all[1]}, {0, 0}, {kMax, kMax}, {kMax, 0}}) {
+    auto queue = ReadUntil(kHousing, after, until, 100);
+    ASSERT_THAT(queue, IsOk());
+    EXPECT_THAT(Seqs(*queue), IsEmpty()) << "after " << after << " until " << until;
+  }
+}
+
 TEST_F(DeliveryOpsTest, ReadQueueAfterTheLargestSequenceIsEmpty) {
-  ASSERT_OK_AND_ASSIGN(auto queue, Read(kHousing, std::numeric_limits<uint64_t>::max(), 100));
-  EXPECT_THAT(Seqs(queue), ::testing::IsEmpty());
+  ASSERT_OK_AND_ASSIGN(auto queue, ReadUntil(kHousing, kMax - 1, kMax, 100));
+  EXPECT_THAT(Seqs(queue), IsEmpty());
 }
 
 TEST_F(DeliveryOpsTest, ReadQueueNeverReturnsEntriesOfARecipientWhoseIdExtendsAnother) {
   // "ab" and "a-b" start with "a"; raw outbox entries interleaved by sequence.
   ASSERT_THAT(committer_->Run([](store::Transaction& txn) {
-    v1::OutboxEntry entry;
+    v1::StoredDelivery entry;
     uint64_t seq = 1000;
     for (const char* r : {"a", "ab", "a-b", "a", "ab", "a", "a-b"}) {
       entry.set_message_seq(seq);
+      entry.mutable_delivery()->set_recipient(r);
       txn.PutProto(Cf::kOutbox, store::keys::RecipientSeq(r, seq++), entry);
     }
     return absl::OkStatus();
   }),
               IsOk());
-  ASSERT_OK_AND_ASSIGN(auto queue, Read("a", 0, 100));
+  ASSERT_OK_AND_ASSIGN(auto queue, ReadUntil("a", 0, kMax, 100));
   EXPECT_THAT(Seqs(queue), ElementsAreArray({1000u, 1003u, 1005u}));
-  ASSERT_OK_AND_ASSIGN(auto ab, Read("ab", 1001, 100));
+  for (const QueuedDelivery& q : queue) EXPECT_EQ(q.stored.delivery().recipient(), "a");
+  ASSERT_OK_AND_ASSIGN(auto ab, ReadUntil("ab", 1001, kMax, 100));
   EXPECT_THAT(Seqs(ab), ElementsAreArray({1004u}));
 }
 
-TEST_F(DeliveryOpsTest, AcknowledgeMarksDeliveredDequeuesAndAuditsOnce) {
+TEST_F(DeliveryOpsTest, ReadMessageReturnsTheAcceptedMessage) {
+  ASSERT_OK_AND_ASSIGN(auto queue, Read(kHousing, 0, 1));
+  ASSERT_EQ(queue.size(), 1u);
+  const uint64_t message_seq = queue[0].stored.message_seq();
+  ASSERT_OK_AND_ASSIGN(auto message, ReadMessage(*store_, message_seq));
+  ASSERT_NE(message, nullptr);
+  v1::StoredMessage stored;
+  ASSERT_TRUE(*store_->GetProto(Cf::kMessages, store::keys::Sequence(message_seq), &stored));
+  EXPECT_TRUE(MessageDifferencer::Equals(*message, stored.message()));
+  EXPECT_TRUE(MessageDifferencer::Equals(*message, testing::Discharge("d-0")))
+      << message->DebugString();
+}
+
+TEST_F(DeliveryOpsTest, ReadMessageOfAMissingSequenceIsDataLoss) {
+  // A delivery sequence names no message.
+  for (uint64_t seq : {seqs_[kHousing][0], uint64_t{999999}}) {
+    EXPECT_THAT(ReadMessage(*store_, seq),
+                StatusIs(absl::StatusCode::kDataLoss, HasSubstr(store::GatewayMessageId(seq))));
+  }
+}
+
+TEST_F(DeliveryOpsTest, MakeDeliveryIsTheStoredDeliveryInFlightWithoutItsMessage) {
+  ASSERT_OK_AND_ASSIGN(auto queue, Read(kHousing, 0, 1));
+  ASSERT_EQ(queue.size(), 1u);
+  const v1::StoredDelivery& stored = queue[0].stored;
+  const v1::Delivery d = MakeDelivery(stored, 3, kT1);
+  EXPECT_EQ(d.state(), v1::Delivery::IN_FLIGHT);
+  EXPECT_EQ(d.attempts(), 3u);
+  EXPECT_EQ(FromProtoTime(d.last_attempt_at()), kT1);
+  EXPECT_FALSE(d.has_message());
+  // Everything else is the stored delivery.
+  v1::Delivery expected = stored.delivery();
+  expected.set_state(v1::Delivery::IN_FLIGHT);
+  expected.set_attempts(3);
+  *expected.mutable_last_attempt_at() = ToProtoTime(kT1);
+  EXPECT_TRUE(MessageDifferencer::Equals(d, expected)) << d.DebugString();
+}
+
+TEST_F(DeliveryOpsTest, AcknowledgeMovesTheDeliveryFromTheQueueToDelivered) {
   const uint64_t seq = seqs_[kHousing][1];
-  const size_t audit_before = AuditRecords().size();
-  ASSERT_THAT(Ack(kHousing, {seq, seq}), IsOk());  // listed twice: acknowledged once
-  const v1::StoredDelivery d = StoredOf(kHousing, seq);
-  EXPECT_EQ(d.delivery().state(), v1::Delivery::DELIVERED);
-  EXPECT_TRUE(d.delivery().has_delivered_at());
+  const std::optional<v1::StoredDelivery> queued = Find(Cf::kOutbox, kHousing, seq);
+  ASSERT_TRUE(queued.has_value());
+  ASSERT_FALSE(Find(Cf::kDeliveries, kHousing, seq).has_value());
+  ASSERT_THAT(Ack(kHousing, Plain({seq})), IsOk());
+
+  EXPECT_FALSE(Find(Cf::kOutbox, kHousing, seq).has_value());
+  const std::optional<v1::StoredDelivery> delivered = Find(Cf::kDeliveries, kHousing, seq);
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_EQ(delivered->delivery().state(), v1::Delivery::DELIVERED);
+  EXPECT_TRUE(delivered->delivery().has_delivered_at());
+  // Apart from state and delivered_at, the record is the queued one.
+  v1::StoredDelivery expected = *queued;
+  expected.mutable_delivery()->set_state(v1::Delivery::DELIVERED);
+  *expected.mutable_delivery()->mutable_delivered_at() = delivered->delivery().delivered_at();
+  EXPECT_TRUE(MessageDifferencer::Equals(*delivered, expected)) << delivered->DebugString();
+
   ASSERT_OK_AND_ASSIGN(auto queue, Read(kHousing, 0, 100));
-  const std::vector<uint64_t> queued = Seqs(queue);
-  EXPECT_EQ(std::count(queued.begin(), queued.end(), seq), 0);
-  EXPECT_EQ(queued.size(), 4u);
+  EXPECT_THAT(Seqs(queue), ElementsAreArray({seqs_[kHousing][0], seqs_[kHousing][2],
+                                             seqs_[kHousing][3], seqs_[kHousing][4]}));
+}
+
+TEST_F(DeliveryOpsTest, AcknowledgeAuditsOneDeliverRecordPerDelivery) {
+  const std::vector<uint64_t>& all = seqs_[kHousing];
+  const size_t audit_before = AuditRecords().size();
+  // all[1] listed twice: acknowledged (and audited) once.
+  ASSERT_THAT(Ack(kHousing, Plain({all[1], all[3], all[1], all[4]})), IsOk());
   const auto records = AuditRecords();
-  ASSERT_EQ(records.size(), audit_before + 1);
-  EXPECT_EQ(records.back().action(), v1::AuditRecord::DELIVER);
-  EXPECT_EQ(records.back().actor_organisation(), kHousing);
-  EXPECT_EQ(records.back().delivery_id(), store::DeliveryId(seq));
+  ASSERT_EQ(records.size(), audit_before + 3);
+  const std::vector<size_t> acked = {1, 3, 4};
+  for (size_t i = 0; i < acked.size(); ++i) {
+    const v1::AuditRecord& r = records[audit_before + i];
+    SCOPED_TRACE(r.DebugString());
+    EXPECT_EQ(r.action(), v1::AuditRecord::DELIVER);
+    EXPECT_EQ(r.actor_organisation(), kHousing);
+    EXPECT_EQ(r.delivery_id(), store::DeliveryId(all[acked[i]]));
+    EXPECT_EQ(r.gateway_message_id(), receipts_[acked[i]].gateway_message_id());
+    EXPECT_EQ(r.message_id(), absl::StrCat("d-", acked[i]));
+    EXPECT_EQ(r.client_id(), "client-0001");
+    EXPECT_EQ(r.subject_organisation(), "st-marys");
+  }
+  const v1::AuditVerification v = audit::VerifyChain(*store_);
+  EXPECT_TRUE(v.ok()) << v.problem();
 }
 
 TEST_F(DeliveryOpsTest, AcknowledgeIsIdempotent) {
   const uint64_t seq = seqs_[kHousing][0];
-  ASSERT_THAT(Ack(kHousing, {seq}), IsOk());
+  ASSERT_THAT(Ack(kHousing, Plain({seq})), IsOk());
   const auto state = StateOf(kHousing);
   const size_t audit = AuditRecords().size();
-  ASSERT_THAT(Ack(kHousing, {seq}), IsOk());
+  ASSERT_THAT(Ack(kHousing, {SentDelivery{seq, 7, kT2}}), IsOk());
   EXPECT_EQ(StateOf(kHousing), state);
   EXPECT_EQ(AuditRecords().size(), audit);
 }
@@ -191,84 +320,99 @@ TEST_F(DeliveryOpsTest, AcknowledgeIgnoresSequencesOfAnotherRecipient) {
   // harbour-housing acknowledges care-coord's deliveries, and one of its own.
   std::vector<uint64_t> seqs = seqs_[kCoord];
   seqs.push_back(seqs_[kHousing][4]);
-  ASSERT_THAT(Ack(kHousing, seqs), IsOk());
+  ASSERT_THAT(Ack(kHousing, Plain(seqs)), IsOk());
   EXPECT_EQ(StateOf(kCoord), coord_state);
   EXPECT_EQ(AuditRecords().size(), audit + 1);
-  EXPECT_EQ(StoredOf(kHousing, seqs_[kHousing][4]).delivery().state(), v1::Delivery::DELIVERED);
+  const auto delivered = Find(Cf::kDeliveries, kHousing, seqs_[kHousing][4]);
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_EQ(delivered->delivery().state(), v1::Delivery::DELIVERED);
   ASSERT_OK_AND_ASSIGN(auto coord_queue, Read(kCoord, 0, 100));
   EXPECT_THAT(Seqs(coord_queue), ElementsAreArray(seqs_[kCoord]));
 }
 
 TEST_F(DeliveryOpsTest, AcknowledgeIgnoresUnknownSequences) {
   const auto state = StateOf(kHousing);
-  ASSERT_THAT(Ack(kHousing, {0, 999999, std::numeric_limits<uint64_t>::max()}), IsOk());
+  ASSERT_THAT(Ack(kHousing, Plain({0, 999999, kMax})), IsOk());
   EXPECT_EQ(StateOf(kHousing), state);
 }
 
-TEST_F(DeliveryOpsTest, RecordAttemptsCountsOnQueuedDeliveries) {
-  const uint64_t seq = seqs_[kHousing][2];
-  ASSERT_THAT(Attempt(kHousing, {seq}), IsOk());
-  ASSERT_THAT(Attempt(kHousing, {seq}), IsOk());
-  const v1::StoredDelivery d = StoredOf(kHousing, seq);
-  EXPECT_EQ(d.delivery().attempts(), 2u);
-  EXPECT_TRUE(d.delivery().has_last_attempt_at());
-  EXPECT_EQ(d.delivery().state(), v1::Delivery::PENDING);
+// How a stream's SentDelivery merges with the stored attempt count, for
+// RecordAttempts and Acknowledge alike: `stored` is recorded first (if any), then
+// `sent` is applied; the record ends with `attempts` and `last_attempt_at`.
+struct MergeCase {
+  std::string name;
+  std::optional<std::pair<uint32_t, absl::Time>> stored;
+  std::pair<uint32_t, absl::Time> sent;
+  uint32_t attempts;
+  std::optional<absl::Time> last_attempt_at;
+};
+
+std::vector<MergeCase> MergeCases() {
+  return {
+      {"not sent by this stream, nothing stored", std::nullopt, {0, kT1}, 0, std::nullopt},
+      {"sent, nothing stored", std::nullopt, {2, kT1}, 2, kT1},
+      {"stored counts more: the max, with this send's time", {{3, kT1}}, {1, kT2}, 3, kT2},
+      {"this stream counts more", {{1, kT1}}, {4, kT2}, 4, kT2},
+      {"not sent by this stream: the stored counts stand", {{2, kT1}}, {0, kT2}, 2, kT1},
+  };
+}
+
+// Runs MergeCases() on housing's deliveries (one each), applying `sent` by
+// acknowledging or by recording attempts, and checks the resulting record.
+void DeliveryOpsTest::CheckMerges(bool acknowledge) {
+  const std::vector<MergeCase> cases = MergeCases();
+  ASSERT_LE(cases.size(), seqs_[kHousing].size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const MergeCase& c = cases[i];
+    SCOPED_TRACE(c.name);
+    const uint64_t seq = seqs_[kHousing][i];
+    if (c.stored.has_value()) {
+      ASSERT_THAT(Attempt(kHousing, {SentDelivery{seq, c.stored->first, c.stored->second}}),
+                  IsOk());
+    }
+    const SentDelivery sent{seq, c.sent.first, c.sent.second};
+    ASSERT_THAT(acknowledge ? Ack(kHousing, {sent}) : Attempt(kHousing, {sent}), IsOk());
+    const auto d = Find(acknowledge ? Cf::kDeliveries : Cf::kOutbox, kHousing, seq);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->delivery().state(), acknowledge ? v1::Delivery::DELIVERED : v1::Delivery::PENDING);
+    EXPECT_EQ(d->delivery().attempts(), c.attempts);
+    ASSERT_EQ(d->delivery().has_last_attempt_at(), c.last_attempt_at.has_value());
+    if (c.last_attempt_at.has_value()) {
+      EXPECT_EQ(FromProtoTime(d->delivery().last_attempt_at()), *c.last_attempt_at);
+    }
+  }
+}
+
+TEST_F(DeliveryOpsTest, RecordAttemptsMergesWithTheStoredCount) {
+  CheckMerges(/*acknowledge=*/false);
+}
+
+TEST_F(DeliveryOpsTest, AcknowledgeMergesTheStreamsAttemptsIntoTheDeliveredRecord) {
+  CheckMerges(/*acknowledge=*/true);
 }
 
 TEST_F(DeliveryOpsTest, RecordAttemptsAfterAcknowledgementDoesNotResurrectTheDelivery) {
   const uint64_t seq = seqs_[kHousing][3];
-  ASSERT_THAT(Attempt(kHousing, {seq}), IsOk());
-  ASSERT_THAT(Ack(kHousing, {seq}), IsOk());
+  ASSERT_THAT(Attempt(kHousing, {SentDelivery{seq, 1, kT1}}), IsOk());
+  ASSERT_THAT(Ack(kHousing, Plain({seq})), IsOk());
   const auto state = StateOf(kHousing);
-  ASSERT_THAT(Attempt(kHousing, {seq}), IsOk());
+  ASSERT_THAT(Attempt(kHousing, {SentDelivery{seq, 5, kT2}}), IsOk());
   EXPECT_EQ(StateOf(kHousing), state);
-  EXPECT_EQ(StoredOf(kHousing, seq).delivery().state(), v1::Delivery::DELIVERED);
-  EXPECT_EQ(StoredOf(kHousing, seq).delivery().attempts(), 1u);
+  EXPECT_FALSE(Find(Cf::kOutbox, kHousing, seq).has_value());
+  const auto d = Find(Cf::kDeliveries, kHousing, seq);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->delivery().state(), v1::Delivery::DELIVERED);
+  EXPECT_EQ(d->delivery().attempts(), 1u);
 }
 
 TEST_F(DeliveryOpsTest, RecordAttemptsOfAnotherRecipientsSequenceChangesNothing) {
   const auto coord_state = StateOf(kCoord);
   const auto housing_state = StateOf(kHousing);
-  ASSERT_THAT(Attempt(kHousing, seqs_[kCoord]), IsOk());
+  std::vector<SentDelivery> sent;
+  for (uint64_t seq : seqs_[kCoord]) sent.push_back(SentDelivery{seq, 2, kT1});
+  ASSERT_THAT(Attempt(kHousing, sent), IsOk());
   EXPECT_EQ(StateOf(kCoord), coord_state);
   EXPECT_EQ(StateOf(kHousing), housing_state);
-}
-
-TEST_F(DeliveryOpsTest, BuildDeliveryCarriesTheMessageAndCountsThisAttempt) {
-  const uint64_t seq = seqs_[kHousing][0];
-  ASSERT_THAT(Attempt(kHousing, {seq}), IsOk());
-  const absl::Time now = absl::Now();
-  ASSERT_OK_AND_ASSIGN(auto built, BuildDelivery(*store_, kHousing, seq, now));
-  ASSERT_TRUE(built.has_value());
-  EXPECT_EQ(built->id(), store::DeliveryId(seq));
-  EXPECT_EQ(built->state(), v1::Delivery::IN_FLIGHT);
-  EXPECT_EQ(built->attempts(), 2u);
-  EXPECT_EQ(FromProtoTime(built->last_attempt_at()), FromProtoTime(ToProtoTime(now)));
-  EXPECT_EQ(built->recipient(), kHousing);
-  EXPECT_EQ(built->gateway_message_id(), receipts_[0].gateway_message_id());
-  ASSERT_OK_AND_ASSIGN(auto queue, Read(kHousing, 0, 1));
-  ASSERT_EQ(queue.size(), 1u);
-  v1::StoredMessage stored;
-  ASSERT_TRUE(
-      *store_->GetProto(Cf::kMessages, store::keys::Sequence(queue[0].message_seq), &stored));
-  EXPECT_EQ(stored.message().header().id(), "d-0");
-  EXPECT_TRUE(MessageDifferencer::Equals(built->message(), stored.message()));
-  // Building does not write.
-  EXPECT_EQ(StoredOf(kHousing, seq).delivery().attempts(), 1u);
-}
-
-TEST_F(DeliveryOpsTest, BuildDeliveryIsNulloptOnceAcknowledged) {
-  const uint64_t seq = seqs_[kHousing][0];
-  ASSERT_THAT(Ack(kHousing, {seq}), IsOk());
-  ASSERT_OK_AND_ASSIGN(auto built, BuildDelivery(*store_, kHousing, seq, absl::Now()));
-  EXPECT_FALSE(built.has_value());
-}
-
-TEST_F(DeliveryOpsTest, BuildDeliveryIsNulloptForAnotherRecipientsOrAnUnknownSequence) {
-  ASSERT_OK_AND_ASSIGN(auto other, BuildDelivery(*store_, kHousing, seqs_[kCoord][0], absl::Now()));
-  EXPECT_FALSE(other.has_value());
-  ASSERT_OK_AND_ASSIGN(auto unknown, BuildDelivery(*store_, kHousing, 999999, absl::Now()));
-  EXPECT_FALSE(unknown.has_value());
 }
 
 }  // namespace

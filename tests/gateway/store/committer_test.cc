@@ -1,20 +1,20 @@
 #include "gateway/store/committer.h"
 
 #include <atomic>
-#include <future>
-#include <memory>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gateway/audit/audit_chain.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/status_matchers.h"
 #include "tests/gateway/gateway_test_env.h"
+#include "tests/gateway/store/committer_test_util.h"
 
 namespace switchboard::gateway::store {
 namespace {
@@ -23,64 +23,9 @@ using ::switchboard::testing::IsOk;
 using ::switchboard::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::Optional;
-
-v1::AuditRecord Record(const std::string& detail) {
-  v1::AuditRecord r;
-  r.set_actor_organisation("tester");
-  r.set_operation("Test/Op");
-  r.set_detail(detail);
-  return r;
-}
-
-// Holds the writer thread inside one transaction, so that everything submitted
-// meanwhile is applied afterwards as one group (the committer takes the whole
-// queue at once). Deterministic: no sleeps.
-class WriterGate {
- public:
-  explicit WriterGate(Committer* committer) {
-    committer->Submit(
-        [this](Transaction&) {
-          entered_.set_value();
-          release_.get_future().wait();
-          return absl::OkStatus();
-        },
-        [this](absl::Status) { finished_.set_value(); });
-    entered_.get_future().wait();
-  }
-  void Release() {
-    release_.set_value();
-    finished_.get_future().wait();
-  }
-
- private:
-  std::promise<void> entered_;
-  std::promise<void> release_;
-  std::promise<void> finished_;
-};
-
-// Collects the statuses of submitted transactions.
-class Waiter {
- public:
-  Committer::DoneFn Done(std::function<void()> also = [] {}) {
-    auto promise = std::make_shared<std::promise<absl::Status>>();
-    futures_.push_back(promise->get_future());
-    return [promise, also](absl::Status s) {
-      also();
-      promise->set_value(std::move(s));
-    };
-  }
-  // Waits for every transaction submitted since the last Wait.
-  std::vector<absl::Status> Wait() {
-    std::vector<absl::Status> out;
-    for (auto& f : futures_) out.push_back(f.get());
-    futures_.clear();
-    return out;
-  }
-
- private:
-  std::vector<std::future<absl::Status>> futures_;
-};
+using testing::Record;
+using testing::Waiter;
+using testing::WriterGate;
 
 class CommitterTest : public testing::GatewayTest {};
 
@@ -150,57 +95,6 @@ TEST_F(CommitterTest, RefusalInsideAGroupUndoesOnlyItsOwnWrites) {
   EXPECT_EQ(seen_by_third_a, "1");
   EXPECT_EQ(seen_by_third_b, std::nullopt);
   EXPECT_EQ(Contents(Cf::kRegistry), (std::map<std::string, std::string>{{"a", "1"}, {"c", "3"}}));
-}
-
-TEST_F(CommitterTest, WritesAreInTheStoreWhenDoneRuns) {
-  std::promise<std::optional<std::string>> seen;
-  committer_->Submit(
-      [](Transaction& txn) {
-        txn.Put(Cf::kDedup, "key", "value");
-        return absl::OkStatus();
-      },
-      [&](absl::Status s) {
-        EXPECT_THAT(s, IsOk());
-        auto value = store_->Get(Cf::kDedup, "key");
-        seen.set_value(value.ok() ? *value : std::nullopt);
-      });
-  EXPECT_THAT(seen.get_future().get(), Optional(std::string("value")));
-}
-
-TEST_F(CommitterTest, CommitHooksRunOnlyOnSuccessInCommitOrderBeforeDone) {
-  absl::Mutex mu;
-  std::vector<std::string> events;
-  auto log = [&](std::string e) {
-    absl::MutexLock lock(&mu);
-    events.push_back(std::move(e));
-  };
-  auto txn_fn = [&](std::string name, bool ok) {
-    return [&, name, ok](Transaction& txn) -> absl::Status {
-      txn.Put(Cf::kRegistry, name, name);
-      txn.OnCommit([&, name] {
-        // Durable before the hook runs.
-        auto value = store_->Get(Cf::kRegistry, name);
-        log(absl::StrCat("hook ", name,
-                         value.ok() && value->has_value() ? " visible" : " missing"));
-      });
-      return ok ? absl::OkStatus() : absl::InternalError("refused");
-    };
-  };
-  Waiter waiter;
-  {
-    WriterGate gate(committer_.get());  // all three in one group
-    committer_->Submit(txn_fn("t1", true), waiter.Done([&] { log("done t1"); }));
-    committer_->Submit(txn_fn("t2", false), waiter.Done([&] { log("done t2"); }));
-    committer_->Submit(txn_fn("t3", true), waiter.Done([&] { log("done t3"); }));
-    gate.Release();
-  }
-  waiter.Wait();
-  // A fourth in a group of its own.
-  committer_->Submit(txn_fn("t4", true), waiter.Done([&] { log("done t4"); }));
-  waiter.Wait();
-  absl::MutexLock lock(&mu);
-  EXPECT_THAT(events, ElementsAre("hook t1 visible", "done t1", "done t2", "hook t3 visible",
-                                  "done t3", "hook t4 visible", "done t4"));
 }
 
 TEST_F(CommitterTest, RefusedTransactionsGiveTheirSequencesBack) {
