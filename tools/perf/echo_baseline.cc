@@ -1,5 +1,7 @@
 #include "tools/perf/echo_baseline.h"
 
+#include <map>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -64,16 +66,22 @@ absl::StatusOr<RateResult> RunEchoBaseline(const EchoBaselineOptions& o) {
   }
   const std::string address = absl::StrCat("127.0.0.1:", port);
 
+  // One connection per member, shared by that member's callers (as the gateway's
+  // publishers share theirs).
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<Echo::Stub>> stubs;
   for (const std::string& org : o.callers) {
-    auto channel = MemberChannel(address, o.certs_dir, org);
-    if (!channel.ok()) return channel.status();
-    if (!(*channel)->WaitForConnected(std::chrono::system_clock::now() +
-                                      std::chrono::seconds(10))) {
-      return absl::UnavailableError(
-          absl::StrCat("echo baseline: ", org, " cannot connect to the in-process server"));
+    if (!channels.contains(org)) {
+      auto channel = MemberChannel(address, o.certs_dir, org);
+      if (!channel.ok()) return channel.status();
+      if (!(*channel)->WaitForConnected(std::chrono::system_clock::now() +
+                                        std::chrono::seconds(10))) {
+        return absl::UnavailableError(
+            absl::StrCat("echo baseline: ", org, " cannot connect to the in-process server"));
+      }
+      channels[org] = *channel;
     }
-    stubs.push_back(Echo::NewStub(*channel));
+    stubs.push_back(Echo::NewStub(channels[org]));
   }
 
   const EchoRequest request = RequestOfSize(o.size);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -69,7 +70,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connected(const std::string& addr
 
 ExchangeLoad::ExchangeLoad(ExchangeLoadOptions options)
     : options_(std::move(options)),
-      tracker_(static_cast<int>(options_.topology.publishers.size()),
+      tracker_(options_.publishers,
                static_cast<int>(options_.topology.recipients.size())) {}
 
 ExchangeLoad::~ExchangeLoad() { (void)Close(); }
@@ -77,14 +78,22 @@ ExchangeLoad::~ExchangeLoad() { (void)Close(); }
 absl::StatusOr<std::unique_ptr<ExchangeLoad>> ExchangeLoad::Start(ExchangeLoadOptions options) {
   auto load = std::unique_ptr<ExchangeLoad>(new ExchangeLoad(std::move(options)));
   const ExchangeLoadOptions& o = load->options_;
+  // One connection per member, shared by that member's publishers.
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   for (const std::string& org : o.topology.publishers) {
     auto channel = Connected(o.address, o.certs_dir, org);
     if (!channel.ok()) return channel.status();
+    channels[org] = *channel;
+  }
+  for (int i = 0; i < o.publishers; ++i) {
+    const std::string& org =
+        o.topology.publishers[static_cast<size_t>(i) % o.topology.publishers.size()];
+    auto channel = channels.find(org);
     auto factory = MessageFactory::Create(org, o.size, o.occurred_at);
     if (!factory.ok()) return factory.status();
     Publisher p;
     p.organisation = org;
-    p.stub = v1::Exchange::NewStub(*channel);
+    p.stub = v1::Exchange::NewStub(channel->second);
     p.factory = std::make_unique<MessageFactory>(*std::move(factory));
     load->publishers_.push_back(std::move(p));
   }

@@ -35,6 +35,7 @@ struct ExchangeLoadOptions {
   std::string address;    // the gateway, HOST:PORT
   std::string certs_dir;  // ca.pem and ORG.pem/.key of every member
   Topology topology;
+  int publishers = 1;      // threads, one Publish in flight each, round robin over members
   int size = 1024;         // serialised bytes of each published message
   uint32_t window = 1024;  // unacknowledged deliveries each subscriber accepts
   absl::Time occurred_at;  // header.occurred_at of every message

@@ -45,6 +45,9 @@ ABSL_FLAG(int, size, 1024,
 ABSL_FLAG(int, fanout, 3, "Recipients of each message, one pull subscriber each (1..32).");
 ABSL_FLAG(double, seconds, 10, "Length of each measured window.");
 ABSL_FLAG(double, warmup_seconds, 2, "Load before each measured window that is not counted.");
+ABSL_FLAG(int, members, 0,
+          "Publishing members (organisations), each with one connection shared by its "
+          "publishers (round robin; 0: one member per publisher).");
 ABSL_FLAG(double, rate, 0, "Cap on publishes/s over all publishers (0: as fast as they go).");
 ABSL_FLAG(bool, half, false,
           "Measure the peak, then run again at half of its delivered rate (latency target).");
@@ -66,7 +69,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Settings {
-  int publishers, size, fanout, window;
+  int publishers, members, size, fanout, window;
   double seconds, warmup, rate, drain;
   bool half, baselines, keep;
   std::string switchboard, dev_ca, work_dir, json_out;
@@ -103,6 +106,8 @@ absl::StatusOr<std::string> Locate(const std::string& flag, const std::string& g
 absl::StatusOr<Settings> ReadFlags() {
   Settings s;
   s.publishers = absl::GetFlag(FLAGS_publishers);
+  s.members = absl::GetFlag(FLAGS_members);
+  if (s.members == 0) s.members = s.publishers;
   s.size = absl::GetFlag(FLAGS_size);
   s.fanout = absl::GetFlag(FLAGS_fanout);
   s.window = absl::GetFlag(FLAGS_window);
@@ -118,6 +123,9 @@ absl::StatusOr<Settings> ReadFlags() {
   auto bad = [](const std::string& m) { return absl::InvalidArgumentError(m); };
   if (s.publishers < 1 || s.publishers > 256) {
     return bad(absl::StrCat("--publishers: ", s.publishers, " is outside 1..256"));
+  }
+  if (s.members < 1 || s.members > s.publishers) {
+    return bad(absl::StrCat("--members: ", s.members, " is outside 1..--publishers"));
   }
   if (s.fanout < 1 || s.fanout > 32) {
     return bad(absl::StrCat("--fanout: ", s.fanout, " is outside 1..32"));
@@ -146,7 +154,7 @@ absl::StatusOr<Settings> ReadFlags() {
   }
   // The message size is checked before anything is made.
   auto factory =
-      MessageFactory::Create(MakeTopology(s.publishers, 1).publishers.back(), s.size, absl::Now());
+      MessageFactory::Create(MakeTopology(s.members, 1).publishers.back(), s.size, absl::Now());
   if (!factory.ok()) return factory.status();
 
   const std::string self = SelfDir();
@@ -242,6 +250,7 @@ absl::Status RunGateway(const Settings& s, const std::string& work, const Topolo
   options.address = (*gateway)->address();
   options.certs_dir = work + "/certs";
   options.topology = topology;
+  options.publishers = s.publishers;
   options.size = s.size;
   options.window = static_cast<uint32_t>(s.window);
   options.occurred_at = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) - 60);
@@ -307,7 +316,9 @@ absl::Status RunBaselines(const Settings& s, const std::string& work, const Topo
                       s.size));
   EchoBaselineOptions echo;
   echo.certs_dir = work + "/certs";
-  echo.callers = topology.publishers;
+  for (int i = 0; i < s.publishers; ++i) {
+    echo.callers.push_back(topology.publishers[static_cast<size_t>(i) % topology.publishers.size()]);
+  }
   echo.size = s.size;
   echo.warmup = absl::Seconds(s.warmup);
   echo.measure = absl::Seconds(s.seconds);
@@ -352,7 +363,7 @@ int Main(int argc, char** argv) {
     return work.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   Log(absl::StrCat("work directory ", *work));
-  const Topology topology = MakeTopology(s.publishers, s.fanout);
+  const Topology topology = MakeTopology(s.members, s.fanout);
 
   absl::Status status = [&]() -> absl::Status {
     Log(absl::StrCat("making certificates with ", s.dev_ca, " (",
