@@ -351,6 +351,7 @@ int Main(int argc, char** argv) {
   report.host = HostDescription();
   report.started_at = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
   report.publishers = s.publishers;
+  report.members = s.members;
   report.size = s.size;
   report.fanout = s.fanout;
   report.seconds = s.seconds;

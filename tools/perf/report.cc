@@ -135,7 +135,9 @@ std::optional<double> RocksDbRatio(const RunReport& r) {
 
 std::string MarkdownReport(const RunReport& r) {
   std::string out = absl::StrCat(
-      "### loadgen: ", Counted(r.publishers, "publisher"), ", ", r.size, "-byte messages, fan-out ",
+      "### loadgen: ", Counted(r.publishers, "publisher"),
+      r.members == r.publishers ? std::string("") : absl::StrCat(" from ", Counted(r.members, "member")),
+      ", ", r.size, "-byte messages, fan-out ",
       r.fanout, ", ", absl::StrFormat("%g", r.seconds), " s measured after ",
       absl::StrFormat("%g", r.warmup_seconds), " s warm-up\n\n", "Host: ", r.host, "; ",
       r.started_at,
@@ -165,7 +167,10 @@ std::string MarkdownReport(const RunReport& r) {
   }
   if (r.echo.has_value()) {
     absl::StrAppend(&out, "| bare gRPC TLS unary echo (", Counted(r.publishers, "caller"),
-                    ", each on its own connection, ", r.size, " B) | ", Count(r.echo->per_second),
+                    r.members == r.publishers
+                        ? std::string(", each on its own connection, ")
+                        : absl::StrCat(" on ", Counted(r.members, "connection"), ", "),
+                    r.size, " B) | ", Count(r.echo->per_second),
                     " calls/s | ", Ms(r.echo->p50_ms), " | ", Ms(r.echo->p99_ms), " | ",
                     Ratio(r.echo->per_second, r.rocksdb), " | ", CpuCell(*r.echo), " |\n");
   }
@@ -224,7 +229,7 @@ std::string JsonReport(const RunReport& r) {
   const std::optional<double> ratio = RocksDbRatio(r);
   return absl::StrCat(
       "{\"loadgen\":1,\"command\":", JsonString(r.command), ",\"host\":", JsonString(r.host),
-      ",\"started_at\":", JsonString(r.started_at), ",\"publishers\":", r.publishers,
+      ",\"started_at\":", JsonString(r.started_at), ",\"publishers\":", r.publishers, ",\"members\":", r.members,
       ",\"size\":", r.size, ",\"fanout\":", r.fanout, ",\"seconds\":", JsonNumber(r.seconds),
       ",\"warmup_seconds\":", JsonNumber(r.warmup_seconds), ",\"window\":", r.window,
       ",\"peak\":", PhaseJson(r.peak), ",\"half\":", PhaseJson(r.half),

@@ -24,6 +24,7 @@ struct RunReport {
   std::string host;        // CPUs and model
   std::string started_at;  // UTC, RFC 3339
   int publishers = 0;
+  int members = 0;  // publishing organisations (one connection each)
   int size = 0;
   int fanout = 0;
   double seconds = 0;
