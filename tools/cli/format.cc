@@ -132,9 +132,9 @@ std::string FormatDelivery(const v1::Delivery& d) {
 }
 
 std::string FormatDeliveryRow(const v1::Delivery& d) {
-  return absl::StrFormat("%-22s %-12s %-18s %-16s %-22s %-20s %-20s %d\n", d.id(),
+  return absl::StrFormat("%-22s %-12s %-18s %-16s %-26s %-20s %-20s %d\n", d.id(),
                          v1::Delivery::State_Name(d.state()), d.recipient(), d.event(),
-                         d.message_id().substr(0, 22), FormatTime(d.created_at()),
+                         d.message_id(), FormatTime(d.created_at()),
                          FormatTime(d.delivered_at()), d.attempts());
 }
 

@@ -259,7 +259,7 @@ int Deliveries(const std::shared_ptr<grpc::Channel>& channel) {
     grpc::Status s = stub->ListDeliveries(ctx.get(), req, &resp);
     if (!s.ok()) return FailRpc(s);
     if (header) {
-      std::printf("%-22s %-12s %-18s %-16s %-22s %-20s %-20s %s\n", "DELIVERY", "STATE",
+      std::printf("%-22s %-12s %-18s %-16s %-26s %-20s %-20s %s\n", "DELIVERY", "STATE",
                   "RECIPIENT", "EVENT", "MESSAGE", "CREATED", "DELIVERED", "ATTEMPTS");
       header = false;
     }
