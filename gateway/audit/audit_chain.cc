@@ -2,9 +2,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/common/deterministic.h"
 #include "gateway/common/sha256.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "switchboard/v1/storage.pb.h"
 
 namespace switchboard::gateway::audit {
@@ -13,14 +12,7 @@ namespace {
 std::string CanonicalBytes(const v1::AuditRecord& record) {
   v1::AuditRecord copy = record;
   copy.clear_hash();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    out.SetSerializationDeterministic(true);
-    copy.SerializeToCodedStream(&out);
-  }
-  return bytes;
+  return DeterministicBytes(copy);
 }
 
 v1::AuditVerification Broken(uint64_t seq, uint64_t checked, std::string problem) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
 
 namespace switchboard::gateway {
@@ -12,6 +13,11 @@ namespace switchboard::gateway {
 inline grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+// A callback that finishes a unary call with an absl::Status.
+inline auto FinishWith(grpc::ServerUnaryReactor* reactor) {
+  return [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
 }
 
 }  // namespace switchboard::gateway

@@ -9,7 +9,7 @@ grpc::ServerUnaryReactor* ExchangeService::Publish(grpc::CallbackServerContext* 
                                                    const v1::Message* request,
                                                    v1::Receipt* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto finish = [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
+  auto finish = FinishWith(reactor);
   auto caller = guard_->Identify(*context, "Exchange/Publish", finish);
   if (!caller) return reactor;
   publisher_->Publish(*caller, *request,

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gateway/common/deterministic.h"
 #include "gateway/common/field_checks.h"
 #include "gateway/common/sha256.h"
 #include "gateway/exchange/message_validator.h"
@@ -23,17 +24,6 @@ using store::Cf;
 namespace keys = store::keys;
 
 constexpr char kOperation[] = "Exchange/Publish";
-
-std::string DeterministicBytes(const v1::Message& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    out.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&out);
-  }
-  return bytes;
-}
 
 // The StoredMessage fields known before the commit (message, hash, client), as
 // serialised bytes; the commit appends the receipt (serialised protobuf messages

@@ -68,18 +68,22 @@ bool RpcGuard::RequireAdmin(const Caller& caller, absl::string_view operation,
   return false;
 }
 
-void SubmitRefusal(store::Committer* committer, v1::AuditRecord record, const absl::Status& status,
-                   std::function<void(const absl::Status&)> finish) {
-  v1::AuditRecord refusal = Refusal(std::move(record), status);
+void SubmitAudit(store::Committer* committer, v1::AuditRecord record, absl::Status answer,
+                 std::function<void(const absl::Status&)> finish) {
   committer->Submit(
-      [refusal](store::Transaction& txn) {
-        txn.Audit(refusal);
+      [record = std::move(record)](store::Transaction& txn) {
+        txn.Audit(record);
         return absl::OkStatus();
       },
-      [status, finish = std::move(finish)](const absl::Status& written) {
-        // If the audit record could not be written, say so rather than the refusal.
-        finish(written.ok() ? status : written);
+      [answer = std::move(answer), finish = std::move(finish)](const absl::Status& written) {
+        // If the audit record could not be written, say so rather than the answer.
+        finish(written.ok() ? answer : written);
       });
+}
+
+void SubmitRefusal(store::Committer* committer, v1::AuditRecord record, const absl::Status& status,
+                   std::function<void(const absl::Status&)> finish) {
+  SubmitAudit(committer, Refusal(std::move(record), status), status, std::move(finish));
 }
 
 void RpcGuard::Refuse(v1::AuditRecord record, const absl::Status& status, Finish finish) const {

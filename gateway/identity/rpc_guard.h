@@ -27,8 +27,12 @@ v1::AuditRecord AuditFor(const Caller& caller, absl::string_view operation,
 // Sets the outcome REFUSED and the detail from `status` on `record`.
 v1::AuditRecord Refusal(v1::AuditRecord record, const absl::Status& status);
 
-// Appends `record` as a refusal of `status` (one audit-only transaction), then
-// calls finish(status) once it is durable (or with the write error).
+// Appends `record` (one audit-only transaction), then calls finish(answer) once
+// it is durable, or finish(the write error) when it could not be written.
+void SubmitAudit(store::Committer* committer, v1::AuditRecord record, absl::Status answer,
+                 std::function<void(const absl::Status&)> finish);
+
+// SubmitAudit of `record` as a refusal of `status`, answering `status`.
 void SubmitRefusal(store::Committer* committer, v1::AuditRecord record, const absl::Status& status,
                    std::function<void(const absl::Status&)> finish);
 

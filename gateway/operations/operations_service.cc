@@ -5,27 +5,6 @@
 #include "gateway/common/grpc_status.h"
 
 namespace switchboard::gateway::operations {
-namespace {
-
-auto Finisher(grpc::ServerUnaryReactor* reactor) {
-  return [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
-}
-
-// Appends an AUDIT_ACCESS record, then finishes with `status`.
-void AuditAccessThenFinish(store::Committer* committer, v1::AuditRecord record,
-                           absl::Status status, grpc::ServerUnaryReactor* reactor) {
-  committer->Submit(
-      [record = std::move(record)](store::Transaction& txn) {
-        txn.Audit(record);
-        return absl::OkStatus();
-      },
-      [reactor, status](const absl::Status& written) {
-        reactor->Finish(ToGrpcStatus(written.ok() ? status : written));
-      });
-}
-
-}  // namespace
-
 OperationsService::OperationsService(const identity::RpcGuard* guard, const store::Store* store,
                                      store::Committer* committer,
                                      const delivery::Dispatcher* dispatcher)
@@ -42,7 +21,7 @@ grpc::ServerUnaryReactor* OperationsService::GetMessageStatus(
     grpc::CallbackServerContext* ctx, const v1::GetMessageStatusRequest* request,
     v1::MessageStatus* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = Finisher(reactor);
+  auto finish = FinishWith(reactor);
   auto caller = guard_->Identify(*ctx, "Operations/GetMessageStatus", finish);
   if (!caller) return reactor;
   auto status = operations::GetMessageStatus(*store_, in_flight_, committer_->durable_seq(),
@@ -56,7 +35,7 @@ grpc::ServerUnaryReactor* OperationsService::ListDeliveries(
     grpc::CallbackServerContext* ctx, const v1::ListDeliveriesRequest* request,
     v1::ListDeliveriesResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = Finisher(reactor);
+  auto finish = FinishWith(reactor);
   auto caller = guard_->Identify(*ctx, "Operations/ListDeliveries", finish);
   if (!caller) return reactor;
   auto list = operations::ListDeliveries(*store_, in_flight_, committer_->durable_seq(),
@@ -70,7 +49,7 @@ grpc::ServerUnaryReactor* OperationsService::VerifyAudit(grpc::CallbackServerCon
                                                          const v1::VerifyAuditRequest* request,
                                                          v1::AuditVerification* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = Finisher(reactor);
+  auto finish = FinishWith(reactor);
   static constexpr char kOp[] = "Operations/VerifyAudit";
   auto caller = guard_->Identify(*ctx, kOp, finish);
   if (!caller || !guard_->RequireAdmin(*caller, kOp, finish)) return reactor;
@@ -81,7 +60,7 @@ grpc::ServerUnaryReactor* OperationsService::VerifyAudit(grpc::CallbackServerCon
                           ? absl::StrCat("verified ", response->records_checked(), " records: ok")
                           : absl::StrCat("verification failed at record ",
                                          response->first_broken_seq(), ": ", response->problem()));
-    AuditAccessThenFinish(committer_, std::move(record), absl::OkStatus(), reactor);
+    identity::SubmitAudit(committer_, std::move(record), absl::OkStatus(), FinishWith(reactor));
   });
   return reactor;
 }
@@ -90,7 +69,7 @@ grpc::ServerUnaryReactor* OperationsService::ListAuditRecords(
     grpc::CallbackServerContext* ctx, const v1::ListAuditRecordsRequest* request,
     v1::ListAuditRecordsResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = Finisher(reactor);
+  auto finish = FinishWith(reactor);
   static constexpr char kOp[] = "Operations/ListAuditRecords";
   auto caller = guard_->Identify(*ctx, kOp, finish);
   if (!caller || !guard_->RequireAdmin(*caller, kOp, finish)) return reactor;
@@ -103,7 +82,7 @@ grpc::ServerUnaryReactor* OperationsService::ListAuditRecords(
   v1::AuditRecord record = identity::AuditFor(*caller, kOp, v1::AuditRecord::AUDIT_ACCESS);
   record.set_detail(absl::StrCat("read ", response->records_size(), " records after ",
                                  request->after_seq()));
-  AuditAccessThenFinish(committer_, std::move(record), absl::OkStatus(), reactor);
+  identity::SubmitAudit(committer_, std::move(record), absl::OkStatus(), finish);
   return reactor;
 }
 

@@ -11,7 +11,7 @@ grpc::ServerUnaryReactor* RegistryService::Transact(grpc::CallbackServerContext*
                                                     const char* operation, bool admin_only,
                                                     TxnFn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
+  auto finish = FinishWith(reactor);
   auto caller = guard_->Identify(*ctx, operation, finish);
   if (!caller) return reactor;
   if (admin_only && !guard_->RequireAdmin(*caller, operation, finish)) return reactor;
@@ -63,7 +63,7 @@ grpc::ServerUnaryReactor* RegistryService::GetOrganisation(
     grpc::CallbackServerContext* ctx, const v1::GetOrganisationRequest* request,
     v1::Organisation* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
+  auto finish = FinishWith(reactor);
   if (!guard_->Identify(*ctx, "Registry/GetOrganisation", finish)) return reactor;
   const auto snap = context_.directory->snapshot();
   const v1::Organisation* org = snap->Find(request->organisation_id());
@@ -81,7 +81,7 @@ grpc::ServerUnaryReactor* RegistryService::ListOrganisations(
     grpc::CallbackServerContext* ctx, const v1::ListOrganisationsRequest* request,
     v1::ListOrganisationsResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
+  auto finish = FinishWith(reactor);
   if (!guard_->Identify(*ctx, "Registry/ListOrganisations", finish)) return reactor;
   const auto snap = context_.directory->snapshot();
   for (const auto& [id, org] : snap->organisations) *response->add_organisations() = org;
@@ -104,7 +104,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSubscriptions(
     grpc::CallbackServerContext* ctx, const v1::ListSubscriptionsRequest* request,
     v1::ListSubscriptionsResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
+  auto finish = FinishWith(reactor);
   auto caller = guard_->Identify(*ctx, "Registry/ListSubscriptions", finish);
   if (!caller) return reactor;
   // What others subscribe to is theirs: admins see all, members their own.

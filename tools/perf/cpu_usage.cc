@@ -1,5 +1,7 @@
 #include "tools/perf/cpu_usage.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <fstream>
@@ -49,6 +51,20 @@ CpuUse CpuBetween(const CpuSample& from, const CpuSample& to, double seconds) {
   use.process_cores = (to.process_seconds - from.process_seconds) / seconds;
   use.machine_cores = (to.machine_busy_seconds - from.machine_busy_seconds) / seconds;
   return use;
+}
+
+RateResult SummariseRate(uint64_t operations, LatencySamples& latency, double seconds,
+                         const CpuSample& cpu_begin, const CpuSample& cpu_end) {
+  RateResult result;
+  result.operations = operations;
+  result.seconds = seconds;
+  const CpuUse cpu = CpuBetween(cpu_begin, cpu_end, seconds);
+  result.loadgen_cores = cpu.process_cores;
+  result.other_cores = std::max(0.0, cpu.machine_cores - cpu.process_cores);
+  result.per_second = static_cast<double>(operations) / seconds;
+  result.p50_ms = latency.QuantileMs(0.50);
+  result.p99_ms = latency.QuantileMs(0.99);
+  return result;
 }
 
 }  // namespace switchboard::tools::perf

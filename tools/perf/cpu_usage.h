@@ -8,6 +8,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
+#include "tools/perf/latency_samples.h"
+
 namespace switchboard::tools::perf {
 
 struct CpuSample {
@@ -25,6 +29,12 @@ struct CpuUse {
   double machine_cores = 0;
 };
 CpuUse CpuBetween(const CpuSample& from, const CpuSample& to, double seconds);
+
+// A baseline's figures: `operations` done in `seconds`, their latencies, and the
+// CPU used by loadgen (both ends of the baseline) and by the rest of the machine.
+// Sorts `latency` (for its quantiles).
+RateResult SummariseRate(uint64_t operations, LatencySamples& latency, double seconds,
+                         const CpuSample& cpu_begin, const CpuSample& cpu_end);
 
 }  // namespace switchboard::tools::perf
 

@@ -126,21 +126,14 @@ absl::StatusOr<RateResult> RunEchoBaseline(const EchoBaselineOptions& o) {
   for (std::thread& t : threads) t.join();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 
-  RateResult result;
+  uint64_t operations = 0;
   LatencySamples latency;
   for (const Outcome& out : outcomes) {
     if (!out.error.ok()) return out.error;
-    result.operations += out.calls;
+    operations += out.calls;
     latency.Merge(out.latency);
   }
-  result.seconds = SecondsBetween(begin, end);
-  const CpuUse cpu = CpuBetween(cpu_begin, cpu_end, result.seconds);
-  result.loadgen_cores = cpu.process_cores;
-  result.other_cores = std::max(0.0, cpu.machine_cores - cpu.process_cores);
-  result.per_second = static_cast<double>(result.operations) / result.seconds;
-  result.p50_ms = latency.QuantileMs(0.50);
-  result.p99_ms = latency.QuantileMs(0.99);
-  return result;
+  return SummariseRate(operations, latency, SecondsBetween(begin, end), cpu_begin, cpu_end);
 }
 
 }  // namespace switchboard::tools::perf

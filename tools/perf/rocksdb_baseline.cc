@@ -77,27 +77,20 @@ absl::StatusOr<RateResult> RunRocksDbBaseline(const RocksDbBaselineOptions& o) {
   const CpuSample cpu_end = SampleCpu(0);
   for (std::thread& t : threads) t.join();
 
-  RateResult result;
+  uint64_t operations = 0;
   LatencySamples latency;
   for (const Outcome& out : outcomes) {
     if (!out.error.empty()) {
       return absl::UnavailableError(absl::StrCat("synced RocksDB write failed: ", out.error));
     }
-    result.operations += out.batches;
+    operations += out.batches;
     latency.Merge(out.latency);
   }
   rocksdb::Status closed = db->Close();
   if (!closed.ok()) {
     return absl::UnavailableError(absl::StrCat("closing RocksDB: ", closed.ToString()));
   }
-  result.seconds = SecondsBetween(begin, end);
-  const CpuUse cpu = CpuBetween(cpu_begin, cpu_end, result.seconds);
-  result.loadgen_cores = cpu.process_cores;
-  result.other_cores = std::max(0.0, cpu.machine_cores - cpu.process_cores);
-  result.per_second = static_cast<double>(result.operations) / result.seconds;
-  result.p50_ms = latency.QuantileMs(0.50);
-  result.p99_ms = latency.QuantileMs(0.99);
-  return result;
+  return SummariseRate(operations, latency, SecondsBetween(begin, end), cpu_begin, cpu_end);
 }
 
 }  // namespace switchboard::tools::perf
