@@ -6,7 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "gateway/common/field_checks.h"
+#include "switchboard/common/field_checks.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "switchboard/common/status_macros.h"
@@ -64,6 +64,7 @@ absl::StatusOr<v1::GatewayConfig> ParseConfig(const std::string& text, const std
   }
   ApplyDefaults(&config);
   Resolve(base_dir, config.mutable_data_dir());
+  Resolve(base_dir, config.mutable_sharing_policy_file());
   Resolve(base_dir, config.mutable_tls()->mutable_ca_cert_file());
   Resolve(base_dir, config.mutable_tls()->mutable_server_cert_file());
   Resolve(base_dir, config.mutable_tls()->mutable_server_key_file());

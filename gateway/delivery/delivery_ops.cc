@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/consent/consent_ops.h"
 #include "gateway/identity/rpc_guard.h"
 #include "switchboard/common/status_macros.h"
 #include "switchboard/common/time_util.h"
@@ -96,6 +97,10 @@ absl::Status Acknowledge(store::Transaction& txn, const identity::Caller& caller
     ApplySent(a, d);
     d->set_state(v1::Delivery::DELIVERED);
     *d->mutable_delivered_at() = ToProtoTime(txn.now());
+    if (!a.decision.empty()) {
+      stored.set_decision(a.decision);
+      stored.set_redacted(a.redacted);
+    }
     txn.Delete(Cf::kOutbox, key);
     txn.PutProto(Cf::kDeliveries, key, stored);
 
@@ -106,10 +111,30 @@ absl::Status Acknowledge(store::Transaction& txn, const identity::Caller& caller
     record.set_message_id(d->message_id());
     record.set_delivery_id(d->id());
     record.set_subject_organisation(d->source());
-    record.set_detail(absl::StrCat("event=", d->event(), " acknowledged after ", d->attempts(),
-                                   " attempt(s)"));
+    if (a.redacted) {
+      txn.Put(Cf::kConsents, keys::Withheld(caller.organisation_id, stored.client_id(), a.seq), "");
+    }
+    record.set_detail(absl::StrCat(
+        "event=", d->event(), " acknowledged after ", d->attempts(), " attempt(s); disclosed ",
+        a.redacted ? "redacted" : "whole", ": ",
+        a.decision.empty() ? "sent by an earlier stream" : a.decision));
     txn.Audit(std::move(record));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Withhold(store::Transaction& txn, const std::string& recipient, uint64_t seq,
+                      const std::string& reason) {
+  const std::string key = keys::RecipientSeq(recipient, seq);
+  v1::StoredDelivery stored;
+  SB_ASSIGN_OR_RETURN(bool queued, txn.GetProto(Cf::kOutbox, key, &stored));
+  if (!queued) return absl::OkStatus();
+  stored.mutable_delivery()->set_state(v1::Delivery::WITHHELD);
+  stored.set_decision(reason);
+  txn.Delete(Cf::kOutbox, key);
+  txn.PutProto(Cf::kDeliveries, key, stored);
+  txn.Put(Cf::kConsents, keys::Withheld(recipient, stored.client_id(), seq), "");
+  txn.Audit(consent::WithholdRecord(stored, "Exchange/Subscribe"));
   return absl::OkStatus();
 }
 

@@ -36,6 +36,10 @@ struct SentDelivery {
   uint64_t seq;
   uint32_t attempts = 0;
   absl::Time last_attempt_at = absl::InfinitePast();
+  // The disclosure decision of the last send (its reason) and whether that send
+  // had elements removed. Empty when this stream did not send it.
+  std::string decision;
+  bool redacted = false;
 };
 
 // Up to `limit` queued deliveries of `recipient` with `after` < seq <= `until`,
@@ -63,8 +67,17 @@ absl::Status RecordAttempts(store::Transaction& txn, const std::string& recipien
 // the stream's attempt count), off the queue, and audits a DELIVER record.
 // Sequences not queued for the caller (already acknowledged, or not its own) are
 // ignored.
+// The DELIVER record carries the disclosure decision of the acknowledged send;
+// a redacted one is also put in the withheld index (a break-glass re-sends it
+// whole).
 absl::Status Acknowledge(store::Transaction& txn, const identity::Caller& caller,
                          const std::vector<SentDelivery>& acked);
+
+// Transaction: the queued delivery `seq` of `recipient` is denied at delivery
+// time: moves it off the queue to WITHHELD with `reason`, indexes it for a
+// break-glass and audits WITHHOLD. A delivery no longer queued is left alone.
+absl::Status Withhold(store::Transaction& txn, const std::string& recipient, uint64_t seq,
+                      const std::string& reason);
 
 }  // namespace switchboard::gateway::delivery
 

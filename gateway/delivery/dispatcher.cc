@@ -8,8 +8,12 @@
 namespace switchboard::gateway::delivery {
 
 Dispatcher::Dispatcher(const store::Store* store, store::Committer* committer,
-                       DispatcherOptions options)
-    : store_(store), committer_(committer), options_(options), executor_(options.threads) {}
+                       const consent::AccessDecider* decider, DispatcherOptions options)
+    : store_(store),
+      committer_(committer),
+      decider_(decider),
+      options_(options),
+      executor_(options.threads) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
 

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "gateway/consent/access.h"
 #include "gateway/delivery/delivery_ops.h"
 #include "gateway/delivery/executor.h"
 #include "gateway/delivery/message_cache.h"
@@ -71,7 +72,8 @@ class RejectedStream final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliver
 
 class Dispatcher {
  public:
-  Dispatcher(const store::Store* store, store::Committer* committer, DispatcherOptions options);
+  Dispatcher(const store::Store* store, store::Committer* committer,
+             const consent::AccessDecider* decider, DispatcherOptions options);
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
   ~Dispatcher();  // Stop()s.
@@ -98,6 +100,7 @@ class Dispatcher {
   // Used by sessions.
   const store::Store* store() const { return store_; }
   store::Committer* committer() const { return committer_; }
+  const consent::AccessDecider* decider() const { return decider_; }
   Executor* executor() { return &executor_; }
   MessageCache* messages() { return &messages_; }
   const DispatcherOptions& options() const { return options_; }
@@ -115,6 +118,7 @@ class Dispatcher {
   // Constant after construction.
   const store::Store* const store_;
   store::Committer* const committer_;
+  const consent::AccessDecider* const decider_;
   const DispatcherOptions options_;
 
   Executor executor_;

@@ -5,6 +5,7 @@
 #include "gateway/common/grpc_status.h"
 #include "gateway/common/log.h"
 #include "gateway/store/keys.h"
+#include "policy/consent_policy.h"
 
 namespace switchboard::gateway::delivery {
 
@@ -100,7 +101,7 @@ void SubscribeSession::Pump() {
         QueuedDelivery& q = queue_.front();
         seq = q.seq;
         const uint32_t attempts = q.stored.delivery().attempts() + 1;
-        sent = &(in_flight_[seq] = Sent{now, attempts, false, std::move(q.stored)});
+        sent = &(in_flight_[seq] = Sent{now, attempts, false, std::move(q.stored), "", false});
         queue_.pop_front();
       }
       const uint64_t message_seq = sent->stored.message_seq();
@@ -115,6 +116,25 @@ void SubscribeSession::Pump() {
         }
         message = *std::move(read);
         dispatcher_->messages()->Put(message_seq, message);
+      }
+      // The consent decision, with the consents of this moment.
+      auto decision = dispatcher_->decider()->DecideFor(sent->stored.client_id(),
+                                                        caller_.organisation_id, *message, now);
+      if (!decision.ok()) {
+        LogError("delivery_decision_failed",
+                 {{"org", caller_.organisation_id}, {"error", decision.status().ToString()}});
+        lock.Release();
+        Close(absl::UnavailableError("the gateway cannot decide what may be delivered"));
+        return;
+      }
+      if (decision->effect() == v1::AccessDecision::DENY) {
+        WithholdLocked(seq, decision->reason());
+        continue;
+      }
+      sent->decision = decision->reason();
+      sent->redacted = decision->effect() == v1::AccessDecision::PERMIT_REDACTED;
+      if (sent->redacted) {
+        message = std::make_shared<const v1::Message>(policy::Redact(*message, *decision));
       }
       // The message is not copied: current_ borrows the cached, immutable one
       // (kept alive by current_message_) and gives it back before it changes.
@@ -176,6 +196,8 @@ void SubscribeSession::OnReadDone(bool ok) {
       if (auto it = in_flight_.find(*seq); it != in_flight_.end()) {
         done.attempts = it->second.attempts;
         done.last_attempt_at = it->second.sent_at;
+        done.decision = std::move(it->second.decision);
+        done.redacted = it->second.redacted;
         in_flight_.erase(it);
       }
       acked.push_back(*seq);
@@ -225,6 +247,22 @@ void SubscribeSession::CommitAcks(std::vector<SentDelivery> acked) {
         }
         if (finish_now) self->Finish(ToGrpcStatus(finish));
         if (!next.empty()) self->CommitAcks(std::move(next));
+      });
+}
+
+void SubscribeSession::WithholdLocked(uint64_t seq, const std::string& reason) {
+  in_flight_.erase(seq);
+  // Like an acknowledgement: no stream sends it while the withholding commits.
+  recipient_->AddAckPending({seq});
+  dispatcher_->committer()->Submit(
+      [org = caller_.organisation_id, seq, reason](store::Transaction& txn) {
+        return Withhold(txn, org, seq, reason);
+      },
+      [recipient = recipient_, org = caller_.organisation_id, seq](const absl::Status& status) {
+        if (!status.ok()) {
+          LogError("withhold_commit_failed", {{"org", org}, {"error", status.ToString()}});
+        }
+        recipient->RemoveAckPending({seq});
       });
 }
 

@@ -66,6 +66,9 @@ class SubscribeSession final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliv
     uint32_t attempts;
     bool resend_queued;
     v1::StoredDelivery stored;
+    // The disclosure decision of the last send.
+    std::string decision;
+    bool redacted = false;
   };
 
   // Sends the next delivery if none is being written. Store reads happen here.
@@ -74,6 +77,8 @@ class SubscribeSession final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliv
   // Moves due resends and newly read deliveries into the send queues.
   absl::Status RefillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CommitAcks(std::vector<SentDelivery> acked);
+  // Takes the delivery `seq` (denied now) off this stream and withholds it.
+  void WithholdLocked(uint64_t seq, const std::string& reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether Finish may be called now (ending, no write outstanding, no ack commit
   // running; called once): then sets *status to what to finish with.
   bool TakeFinishLocked(absl::Status* status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -1,8 +1,8 @@
 #include "gateway/exchange/message_validator.h"
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "gateway/common/field_checks.h"
+#include "policy/labels.h"
+#include "switchboard/common/field_checks.h"
 #include "switchboard/common/status_macros.h"
 #include "switchboard/common/time_util.h"
 
@@ -12,24 +12,7 @@ namespace {
 constexpr size_t kMaxText = 256;
 constexpr size_t kMaxNarrative = 512 * 1024;
 
-// HL7 v3 PurposeOfUse codes the federation accepts.
-const absl::flat_hash_set<std::string>& PurposesOfUse() {
-  static const auto* const kCodes = new absl::flat_hash_set<std::string>{
-      "TREAT", "ETREAT", "HPAYMT", "HOPERAT", "CAREMGT", "COC",
-      "PUBHLTH", "HRESCH", "PATRQT", "FAMRQT", "PWATRNY", "SUPNWK"};
-  return *kCodes;
-}
-
-absl::Status CheckLabels(const std::string& field,
-                         const google::protobuf::RepeatedPtrField<v1::SecurityLabel>& labels) {
-  for (int i = 0; i < labels.size(); ++i) {
-    const std::string f = absl::StrCat(field, "[", i, "]");
-    SB_RETURN_IF_ERROR(CheckToken(f + ".system", labels[i].system(), kMaxText));
-    SB_RETURN_IF_ERROR(CheckToken(f + ".code", labels[i].code(), 64));
-    SB_RETURN_IF_ERROR(CheckText(f + ".display", labels[i].display(), kMaxText, false));
-  }
-  return absl::OkStatus();
-}
+using policy::CheckLabels;
 
 absl::Status CheckSections(const std::string& field,
                            const google::protobuf::RepeatedPtrField<v1::Section>& sections) {
@@ -69,7 +52,7 @@ absl::Status CheckHeader(const v1::MessageHeader& h, const config::EventCatalogu
     return absl::InvalidArgumentError(
         "message.header.occurred_at: is in the future (more than 10 minutes ahead of the gateway)");
   }
-  if (!h.purpose_of_use().empty() && !PurposesOfUse().contains(h.purpose_of_use())) {
+  if (!h.purpose_of_use().empty() && !policy::IsKnownPurpose(h.purpose_of_use())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "message.header.purpose_of_use: unknown purpose of use '", h.purpose_of_use().substr(0, 64),
         "' (HL7 v3 PurposeOfUse, e.g. TREAT)"));
@@ -77,6 +60,13 @@ absl::Status CheckHeader(const v1::MessageHeader& h, const config::EventCatalogu
   SB_RETURN_IF_ERROR(CheckLabels("message.header.security_labels", h.security_labels()));
   SB_RETURN_IF_ERROR(CheckText("message.header.correlation_id", h.correlation_id(), kMaxText, false));
   SB_RETURN_IF_ERROR(CheckText("message.header.author", h.author(), kMaxText, false));
+  if (h.purpose_of_use() == "ETREAT") {
+    SB_RETURN_IF_ERROR(CheckText("message.header.break_glass_reason", h.break_glass_reason(), 1024,
+                                 /*required=*/true));
+  } else if (!h.break_glass_reason().empty()) {
+    return absl::InvalidArgumentError(
+        "message.header.break_glass_reason: only with purpose_of_use ETREAT (break-glass)");
+  }
   return absl::OkStatus();
 }
 
@@ -120,24 +110,17 @@ absl::Status CheckCarePlanChange(const v1::CarePlanChange& c) {
             absl::StrCat(p, ".attainment: ", e.attainment(), " is outside the -2..+2 scale"));
       }
       SB_RETURN_IF_ERROR(CheckText(p + ".note", e.note(), kMaxNarrative, false));
+      SB_RETURN_IF_ERROR(CheckLabels(p + ".security_labels", e.security_labels()));
     }
   }
   return absl::OkStatus();
 }
 
+// The consent itself is checked by the publisher (policy::CheckConsent needs
+// the registry).
 absl::Status CheckConsentChange(const v1::ConsentChange& c) {
   if (!c.has_consent()) return absl::InvalidArgumentError("message.consent_change.consent: required");
-  const v1::Consent& consent = c.consent();
-  SB_RETURN_IF_ERROR(CheckToken("message.consent_change.consent.id", consent.id()));
-  if (consent.status() == v1::Consent::STATUS_UNSPECIFIED) {
-    return absl::InvalidArgumentError("message.consent_change.consent.status: required");
-  }
-  if (!consent.has_provision() ||
-      consent.provision().type() == v1::ConsentProvision::TYPE_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        "message.consent_change.consent.provision.type: required (PERMIT or DENY)");
-  }
-  return CheckPeriod("message.consent_change.consent.period", consent.period());
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -191,6 +174,9 @@ absl::Status ValidateMessage(const v1::Message& message, const config::EventCata
       return CheckCarePlanChange(message.care_plan_change());
     case v1::Message::kConsentChange:
       return CheckConsentChange(message.consent_change());
+    case v1::Message::kNotification:
+      return absl::InvalidArgumentError(
+          "message.notification: only the gateway itself sends notifications");
     case v1::Message::PAYLOAD_NOT_SET:
       break;
   }

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/common/deterministic.h"
-#include "gateway/common/field_checks.h"
+#include "switchboard/common/field_checks.h"
 #include "gateway/common/sha256.h"
 #include "gateway/exchange/message_validator.h"
 #include "gateway/identity/rpc_guard.h"
@@ -14,6 +14,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "policy/routing_policy.h"
+#include "switchboard/common/status_macros.h"
 #include "switchboard/common/time_util.h"
 #include "switchboard/v1/storage.pb.h"
 
@@ -67,11 +68,15 @@ Earlier Compare(const v1::StoredMessage& stored, const std::string& hash,
 
 Publisher::Publisher(const store::Store* store, store::Committer* committer,
                      const registry::Directory* directory, const config::EventCatalogue* events,
-                     v1::Limits limits, OnAccepted on_accepted)
+                     const consent::AccessDecider* decider,
+                     consent::ConsentOpsContext consent_ops, v1::Limits limits,
+                     OnAccepted on_accepted)
     : store_(store),
       committer_(committer),
       directory_(directory),
       events_(events),
+      decider_(decider),
+      consent_ops_(std::move(consent_ops)),
       limits_(std::move(limits)),
       on_accepted_(std::move(on_accepted)) {}
 
@@ -136,9 +141,45 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
         "message.header.client: no client with identifier '", IdentifierText(header.client()), "'")));
   }
   record.set_client_id(**client_id);
-  auto team = registry::ReadCareTeam(*store_, **client_id);
-  if (!team.ok()) return done(team.status());
   const auto dir = directory_->snapshot();
+
+  // A consent carried by the message: checked now, recorded in the write.
+  if (message.has_consent_change()) {
+    const v1::Consent& c = message.consent_change().consent();
+    constexpr char kField[] = "message.consent_change.consent";
+    if (absl::Status s = consent::CheckConsentInput(consent_ops_, c, kField); !s.ok()) {
+      return refuse(s);
+    }
+    auto named = registry::ResolveClient(*store_, c.client());
+    if (!named.ok()) return done(named.status());
+    if (*named != *client_id) {
+      return refuse(absl::InvalidArgumentError(absl::StrCat(
+          kField, ".client: names another client than message.header.client ('",
+          IdentifierText(c.client()), "')")));
+    }
+  }
+  // Break-glass by the source.
+  const bool break_glass = header.purpose_of_use() == "ETREAT";
+  std::vector<uint64_t> release;
+  if (break_glass) {
+    std::vector<v1::Organisation::Role> roles;
+    if (const v1::Organisation* org = dir->Find(caller.organisation_id)) {
+      for (int r : org->roles()) roles.push_back(static_cast<v1::Organisation::Role>(r));
+    }
+    if (!decider_->policy().MayBreakGlass(caller.organisation_id, roles)) {
+      record.set_action(v1::AuditRecord::BREAK_GLASS);
+      return refuse(absl::PermissionDeniedError(absl::StrCat(
+          "message.header.purpose_of_use: the sharing policy does not allow '",
+          caller.organisation_id, "' to use emergency access (ETREAT, break-glass)")));
+    }
+    auto candidates = consent::ReleaseCandidates(*store_, caller.organisation_id, **client_id);
+    if (!candidates.ok()) return done(candidates.status());
+    release = *std::move(candidates);
+  }
+
+  auto state = decider_->Load(**client_id);
+  if (!state.ok()) return done(state.status());
+  const v1::CareTeam* team = &state->care_team;
   auto recipients = policy::SelectRecipients(policy::RoutingInput{
       .header = header,
       .care_team = *team,
@@ -147,13 +188,26 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
       .now = now,
   });
   if (!recipients.ok()) return refuse(recipients.status());
+  // The consent decision for each recipient: a denied one is withheld.
+  std::vector<std::string> routed;
+  std::vector<std::pair<std::string, std::string>> withheld;  // recipient, reason
+  for (const std::string& r : *recipients) {
+    auto decision = decider_->Decide(*state, r, message, now);
+    if (!decision.ok()) return done(decision.status());
+    if (decision->effect() == v1::AccessDecision::DENY) {
+      withheld.emplace_back(r, decision->reason());
+    } else {
+      routed.push_back(r);
+    }
+  }
 
   auto receipt = std::make_shared<v1::Receipt>();
   auto accepted = std::make_shared<const v1::Message>(std::move(message));
   committer_->Submit(
       [this, record, receipt, accepted, dedup_key, hash, client_id = **client_id,
-       prefix = StoredMessagePrefix(message_bytes, hash, **client_id),
-       recipients = *std::move(recipients)](store::Transaction& txn) mutable -> absl::Status {
+       prefix = StoredMessagePrefix(message_bytes, hash, **client_id), recipients = std::move(routed),
+       withheld = std::move(withheld), break_glass, release = std::move(release),
+       caller](store::Transaction& txn) mutable -> absl::Status {
         const v1::MessageHeader& header = accepted->header();
         // Again, atomically: a concurrent identical publish may have won the race.
         auto seq = txn.Get(Cf::kDedup, dedup_key);
@@ -195,15 +249,43 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
           d->set_recipient(recipient);
           txn.PutProto(Cf::kOutbox, keys::RecipientSeq(recipient, delivery_seq), delivery);
         }
+        std::vector<std::string> withheld_ids;
+        for (const auto& [recipient, reason] : withheld) {
+          const uint64_t delivery_seq = txn.NextSeq();
+          d->set_id(store::DeliveryId(delivery_seq));
+          d->set_recipient(recipient);
+          d->set_state(v1::Delivery::WITHHELD);
+          delivery.set_decision(reason);
+          txn.PutProto(Cf::kDeliveries, keys::RecipientSeq(recipient, delivery_seq), delivery);
+          txn.Put(Cf::kConsents, keys::Withheld(recipient, client_id, delivery_seq), "");
+          txn.Audit(consent::WithholdRecord(delivery, kOperation));
+          withheld_ids.push_back(recipient);
+        }
         v1::StoredMessage receipt_part;
         *receipt_part.mutable_receipt() = *receipt;
         txn.Put(Cf::kMessages, keys::Sequence(message_seq),
                 prefix + receipt_part.SerializeAsString());
         txn.Put(Cf::kDedup, dedup_key, keys::Sequence(message_seq));
+        if (accepted->has_consent_change()) {
+          v1::Consent stored_consent;
+          SB_RETURN_IF_ERROR(consent::RecordConsent(
+              txn, consent_ops_, caller, kOperation, "message.consent_change.consent", client_id,
+              accepted->consent_change().consent(), &stored_consent));
+        }
         record.set_gateway_message_id(gateway_id);
         record.set_detail(absl::StrCat("event=", header.event(), " routed to [",
-                                       absl::StrJoin(recipients, ","), "]"));
+                                       absl::StrJoin(recipients, ","), "]",
+                                       withheld_ids.empty()
+                                           ? ""
+                                           : absl::StrCat(" withheld from [",
+                                                          absl::StrJoin(withheld_ids, ","), "]")));
         txn.Audit(record);
+        if (break_glass) {
+          v1::BreakGlassGrant grant;
+          SB_RETURN_IF_ERROR(consent::GrantBreakGlass(txn, consent_ops_, caller, kOperation,
+                                                      client_id, header.break_glass_reason(),
+                                                      release, gateway_id, &grant));
+        }
         if (!recipients.empty()) {
           txn.OnCommit([this, message_seq, accepted, recipients] {
             on_accepted_(message_seq, accepted, recipients);

@@ -14,6 +14,8 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/config/event_catalogue.h"
+#include "gateway/consent/access.h"
+#include "gateway/consent/consent_ops.h"
 #include "gateway/identity/authenticator.h"
 #include "gateway/registry/directory.h"
 #include "gateway/store/committer.h"
@@ -36,6 +38,7 @@ class Publisher {
 
   Publisher(const store::Store* store, store::Committer* committer,
             const registry::Directory* directory, const config::EventCatalogue* events,
+            const consent::AccessDecider* decider, consent::ConsentOpsContext consent_ops,
             v1::Limits limits, OnAccepted on_accepted);
 
   // Calls `done` exactly once (from some thread) with the receipt, or:
@@ -45,6 +48,12 @@ class Publisher {
   //                       not involved with the client;
   //   FAILED_PRECONDITION a destination is suspended;
   //   ALREADY_EXISTS      header.id was published before with other content.
+  // A recipient the consent or the sharing policy denies the whole message gets
+  // a WITHHELD delivery (audited with the reason; not in the receipt). A
+  // ConsentChange payload is recorded as by Consents.Record (same checks and
+  // rights, in the same write). Purpose ETREAT is a break-glass by the source:
+  // PERMISSION_DENIED (audited) without the right, else granted as by
+  // Consents.BreakGlass in the same write.
   // A re-publish of identical content returns the original receipt and stores
   // nothing (not even an audit record: nothing happened).
   void Publish(const identity::Caller& caller, v1::Message message, Done done) const;
@@ -55,6 +64,8 @@ class Publisher {
   store::Committer* const committer_;
   const registry::Directory* const directory_;
   const config::EventCatalogue* const events_;
+  const consent::AccessDecider* const decider_;
+  const consent::ConsentOpsContext consent_ops_;
   const v1::Limits limits_;
   const OnAccepted on_accepted_;
 };

@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "gateway/common/field_checks.h"
+#include "switchboard/common/field_checks.h"
 #include "gateway/identity/rpc_guard.h"
 #include "policy/routing_policy.h"
 #include "switchboard/common/status_macros.h"

@@ -14,6 +14,21 @@
 
 namespace switchboard::gateway {
 
+namespace {
+
+// The config's sharing policy file, or the built-in default when it names none.
+absl::StatusOr<policy::SharingPolicy> LoadSharingPolicy(const v1::GatewayConfig& config,
+                                                        const config::EventCatalogue& events) {
+  if (config.sharing_policy_file().empty()) return policy::SharingPolicy::Default();
+  SB_ASSIGN_OR_RETURN(std::string text,
+                      config::ReadFile(config.sharing_policy_file(), "sharing_policy_file"));
+  return policy::SharingPolicy::Parse(
+      text, absl::StrCat("sharing_policy_file '", config.sharing_policy_file(), "'"),
+      [&events](absl::string_view code) { return events.Contains(code); });
+}
+
+}  // namespace
+
 Gateway::Gateway(const v1::GatewayConfig& config) : config_(config), events_(config) {}
 
 Gateway::~Gateway() { (void)Shutdown(); }
@@ -31,13 +46,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   gw->committer_ = std::make_unique<store::Committer>(gw->store_.get());
   SB_RETURN_IF_ERROR(gw->committer_->Start());
   SB_RETURN_IF_ERROR(gw->directory_.Load(*gw->store_));
+  SB_ASSIGN_OR_RETURN(policy::SharingPolicy sharing, LoadSharingPolicy(config, gw->events_));
+  gw->decider_ = std::make_unique<consent::AccessDecider>(gw->store_.get(), &gw->directory_,
+                                                          std::move(sharing));
 
   delivery::DispatcherOptions dispatch;
   dispatch.default_window = config.delivery().default_window();
   dispatch.max_window = config.delivery().max_window();
   dispatch.ack_timeout = absl::Milliseconds(config.delivery().ack_timeout_ms());
   gw->dispatcher_ =
-      std::make_unique<delivery::Dispatcher>(gw->store_.get(), gw->committer_.get(), dispatch);
+      std::make_unique<delivery::Dispatcher>(gw->store_.get(), gw->committer_.get(),
+                                             gw->decider_.get(), dispatch);
 
   Gateway* g = gw.get();
   registry::RegistryContext registry_context{
@@ -50,10 +69,24 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
           },
   };
   SB_RETURN_IF_ERROR(registry::ApplySeed(gw->committer_.get(), registry_context, config.seed()));
+  consent::ConsentOpsContext consent_context{
+      .directory = &gw->directory_,
+      .events = &gw->events_,
+      .policy = &gw->decider_->policy(),
+      .on_queued =
+          [g](uint64_t message_seq, const std::shared_ptr<const v1::Message>& message,
+              const std::vector<std::string>& recipients) {
+            if (message != nullptr) g->dispatcher_->messages()->Put(message_seq, message);
+            g->dispatcher_->Notify(recipients);
+          },
+  };
+  SB_RETURN_IF_ERROR(consent::ApplySeedConsents(gw->committer_.get(), *gw->store_, consent_context,
+                                                config.seed().consents()));
 
   gw->guard_ = std::make_unique<identity::RpcGuard>(&gw->directory_, gw->committer_.get());
   gw->publisher_ = std::make_unique<exchange::Publisher>(
-      gw->store_.get(), gw->committer_.get(), &gw->directory_, &gw->events_, config.limits(),
+      gw->store_.get(), gw->committer_.get(), &gw->directory_, &gw->events_, gw->decider_.get(),
+      consent_context, config.limits(),
       [g](uint64_t message_seq, const std::shared_ptr<const v1::Message>& message,
           const std::vector<std::string>& recipients) {
         g->dispatcher_->messages()->Put(message_seq, message);
@@ -65,6 +98,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
       gw->guard_.get(), gw->committer_.get(), registry_context);
   gw->operations_service_ = std::make_unique<operations::OperationsService>(
       gw->guard_.get(), gw->store_.get(), gw->committer_.get(), gw->dispatcher_.get());
+  gw->consents_service_ = std::make_unique<consent::ConsentsService>(
+      gw->guard_.get(), gw->store_.get(), gw->committer_.get(), gw->decider_.get(),
+      consent_context);
   gw->dispatcher_->Start();
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -90,6 +126,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   builder.RegisterService(gw->exchange_service_.get());
   builder.RegisterService(gw->registry_service_.get());
   builder.RegisterService(gw->operations_service_.get());
+  builder.RegisterService(gw->consents_service_.get());
   gw->server_ = builder.BuildAndStart();
   if (gw->server_ == nullptr || gw->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat("listen.grpc_address: cannot listen on '",

@@ -11,6 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/config/event_catalogue.h"
+#include "gateway/consent/access.h"
+#include "gateway/consent/consents_service.h"
 #include "gateway/delivery/dispatcher.h"
 #include "gateway/exchange/exchange_service.h"
 #include "gateway/exchange/publisher.h"
@@ -53,12 +55,14 @@ class Gateway {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Committer> committer_;
   registry::Directory directory_;
+  std::unique_ptr<consent::AccessDecider> decider_;
   std::unique_ptr<delivery::Dispatcher> dispatcher_;
   std::unique_ptr<identity::RpcGuard> guard_;
   std::unique_ptr<exchange::Publisher> publisher_;
   std::unique_ptr<exchange::ExchangeService> exchange_service_;
   std::unique_ptr<registry::RegistryService> registry_service_;
   std::unique_ptr<operations::OperationsService> operations_service_;
+  std::unique_ptr<consent::ConsentsService> consents_service_;
   CallCounter calls_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;

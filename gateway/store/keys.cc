@@ -28,6 +28,7 @@ const char* CfName(Cf cf) {
     case Cf::kDeliveries: return "deliveries";
     case Cf::kAudit: return "audit";
     case Cf::kMeta: return "meta";
+    case Cf::kConsents: return "consents";
     case Cf::kCount: break;
   }
   return "?";
@@ -87,6 +88,46 @@ std::string RecipientSeq(absl::string_view recipient, uint64_t seq) {
 std::optional<uint64_t> SeqOfRecipientKey(absl::string_view key) {
   if (key.size() < 9 || key[key.size() - 9] != kSep) return std::nullopt;
   return DecodeSeq(key.substr(key.size() - 8));
+}
+
+std::string ConsentPrefix(absl::string_view client_id) {
+  std::string out = Join("consent", client_id);
+  out.push_back(kSep);
+  return out;
+}
+std::string Consent(absl::string_view client_id, absl::string_view consent_id) {
+  std::string out = ConsentPrefix(client_id);
+  out.append(consent_id.data(), consent_id.size());
+  return out;
+}
+std::string ConsentVersionPrefix(absl::string_view client_id) {
+  std::string out = Join("consentv", client_id);
+  out.push_back(kSep);
+  return out;
+}
+std::string ConsentVersion(absl::string_view client_id, absl::string_view consent_id,
+                           uint64_t version) {
+  std::string out = ConsentVersionPrefix(client_id);
+  out.append(consent_id.data(), consent_id.size());
+  out.push_back(kSep);
+  out += EncodeSeq(version);
+  return out;
+}
+std::string BreakGlass(absl::string_view client_id, absl::string_view organisation_id) {
+  std::string out = Join("glass", client_id);
+  out.push_back(kSep);
+  out.append(organisation_id.data(), organisation_id.size());
+  return out;
+}
+std::string WithheldPrefix(absl::string_view recipient, absl::string_view client_id) {
+  std::string out = Join("withheld", recipient);
+  out.push_back(kSep);
+  out.append(client_id.data(), client_id.size());
+  out.push_back(kSep);
+  return out;
+}
+std::string Withheld(absl::string_view recipient, absl::string_view client_id, uint64_t seq) {
+  return WithheldPrefix(recipient, client_id) + EncodeSeq(seq);
 }
 
 }  // namespace keys

@@ -24,6 +24,8 @@ enum class Cf : int {
   kDeliveries,    // (recipient, delivery sequence) -> delivery state
   kAudit,         // audit records by sequence
   kMeta,          // counters and the audit head
+  kConsents,      // consents (current and every version), break-glass grants,
+                  // the index of withheld and redacted deliveries
   kCount,
 };
 
@@ -60,6 +62,21 @@ std::string RecipientSeq(absl::string_view recipient, uint64_t seq);
 std::string RecipientPrefix(absl::string_view recipient);
 // The sequence of a RecipientSeq key, nullopt if it is not one.
 std::optional<uint64_t> SeqOfRecipientKey(absl::string_view key);
+
+// kConsents. The current version of each consent of a client, under
+// ConsentPrefix(client) (one scan finds what a decision needs); every version
+// under ConsentVersionPrefix(client), in (consent id, version) order.
+std::string Consent(absl::string_view client_id, absl::string_view consent_id);
+std::string ConsentPrefix(absl::string_view client_id);
+std::string ConsentVersion(absl::string_view client_id, absl::string_view consent_id,
+                           uint64_t version);
+std::string ConsentVersionPrefix(absl::string_view client_id);
+// A member's break-glass grant for a client.
+std::string BreakGlass(absl::string_view client_id, absl::string_view organisation_id);
+// Deliveries to `recipient` about `client_id` that were withheld or sent
+// redacted (what a break-glass releases), by delivery sequence.
+std::string Withheld(absl::string_view recipient, absl::string_view client_id, uint64_t seq);
+std::string WithheldPrefix(absl::string_view recipient, absl::string_view client_id);
 
 // kMeta
 inline constexpr absl::string_view kNextSeq = "next_seq";

@@ -15,6 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/config/event_catalogue.h"
+#include "gateway/consent/access.h"
+#include "gateway/consent/consent_ops.h"
 #include "gateway/exchange/publisher.h"
 #include "gateway/identity/authenticator.h"
 #include "gateway/registry/directory.h"
@@ -122,6 +124,15 @@ inline v1::Message Discharge(const std::string& id, const std::string& text = "O
   return m;
 }
 
+// A sharing policy under which, without a consent, TREAT content without a
+// sensitive label goes to every recipient routing chose (the care team and the
+// event's subscribers), for tests about delivery mechanics rather than consent.
+inline policy::SharingPolicy OpenSharingPolicy() {
+  v1::SharingPolicy p = policy::SharingPolicy::Default().proto();
+  p.mutable_defaults(0)->set_unlabelled(v1::SharingPolicy::Default::ANY_RECIPIENT);
+  return *policy::SharingPolicy::FromProto(p, [](absl::string_view) { return true; });
+}
+
 inline v1::Limits DefaultLimits() {
   v1::Limits limits;
   limits.set_max_message_bytes(1 << 20);
@@ -144,10 +155,12 @@ class GatewayTest : public ::testing::Test {
     committer_ = std::make_unique<store::Committer>(store_.get());
     ASSERT_THAT(committer_->Start(), ::switchboard::testing::IsOk());
     ASSERT_THAT(directory_.Load(*store_), ::switchboard::testing::IsOk());
+    decider_ = std::make_unique<consent::AccessDecider>(store_.get(), &directory_, sharing_policy_);
   }
 
   void StopAndClose() {
     if (committer_ != nullptr) committer_->Stop();
+    decider_.reset();
     committer_.reset();
     if (store_ != nullptr) {
       EXPECT_THAT(store_->Close(), ::switchboard::testing::IsOk());
@@ -166,6 +179,18 @@ class GatewayTest : public ::testing::Test {
         .directory = &directory_,
         .events = &events_,
         .on_suspended = [this](const std::string& id) { suspended_.push_back(id); },
+    };
+  }
+
+  consent::ConsentOpsContext ConsentContext() {
+    return consent::ConsentOpsContext{
+        .directory = &directory_,
+        .events = &events_,
+        .policy = &decider_->policy(),
+        .on_queued = [this](uint64_t, const std::shared_ptr<const v1::Message>&,
+                            const std::vector<std::string>& recipients) {
+          notified_.push_back(recipients);
+        },
     };
   }
 
@@ -211,7 +236,8 @@ class GatewayTest : public ::testing::Test {
   // the committer's completion thread, before the publish's answer).
   std::unique_ptr<exchange::Publisher> MakePublisher() {
     return std::make_unique<exchange::Publisher>(
-        store_.get(), committer_.get(), &directory_, &events_, DefaultLimits(),
+        store_.get(), committer_.get(), &directory_, &events_, decider_.get(), ConsentContext(),
+        DefaultLimits(),
         [this](uint64_t message_seq, const std::shared_ptr<const v1::Message>& message,
                const std::vector<std::string>& recipients) {
           notified_.push_back(recipients);
@@ -244,6 +270,9 @@ class GatewayTest : public ::testing::Test {
   std::vector<std::string> suspended_;  // written on the writer thread by on_suspended
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Committer> committer_;
+  // The built-in sharing policy unless a test sets another before SetUp.
+  policy::SharingPolicy sharing_policy_ = policy::SharingPolicy::Default();
+  std::unique_ptr<consent::AccessDecider> decider_;
 };
 
 }  // namespace switchboard::gateway::testing

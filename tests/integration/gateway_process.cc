@@ -69,11 +69,16 @@ shutdown_grace_ms: 3000
 event_types { code: "discharge" payload: DISCHARGE_NOTE }
 event_types { code: "case-note" payload: CASE_NOTE }
 event_types { code: "referral" payload: REFERRAL }
+event_types { code: "consent-change" payload: CONSENT_CHANGE }
+%s
+%s
 seed {
 %s}
 )",
                          pki.ca(), pki.gateway_cert(), pki.gateway_key(), data_dir,
-                         o.max_message_bytes, o.default_window, o.ack_timeout_ms, seed);
+                         o.max_message_bytes, o.default_window, o.ack_timeout_ms,
+                         o.sharing_policy.empty() ? "" : "sharing_policy_file: \"sharing-policy.textproto\"",
+                         o.extra_config, seed);
 }
 
 GatewayProcess::GatewayProcess(std::string dir, GatewayOptions options)
@@ -102,6 +107,9 @@ absl::Status GatewayProcess::Start(absl::Duration timeout) {
   if (access(config_path_.c_str(), F_OK) != 0) {
     std::ofstream(config_path_) << (options_.config_text.empty() ? TestConfig(data_dir_, options_)
                                                                  : options_.config_text);
+    if (!options_.sharing_policy.empty()) {
+      std::ofstream(dir_ + "/sharing-policy.textproto") << options_.sharing_policy;
+    }
   }
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return absl::InternalError("pipe");

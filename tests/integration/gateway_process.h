@@ -13,6 +13,18 @@
 
 namespace switchboard::testing {
 
+// A sharing policy under which, without a consent, TREAT content without a
+// sensitive label goes to every recipient routing chose (care team and
+// subscribers): the exchange tests are about routing and delivery, not consent.
+inline constexpr char kOpenSharingPolicy[] = R"pb(
+  roles { role: HOSPITAL events: "*" labels: "*" }
+  roles { role: AGENCY events: "*" labels: "*" }
+  roles { role: COORDINATOR events: "*" labels: "*" }
+  roles { role: ADMIN events: "*" labels: "*" }
+  defaults { purpose: "TREAT" unlabelled: ANY_RECIPIENT sensitive: NOBODY }
+  sensitive_labels: [ "R", "V", "PSY", "MH", "SUD", "ETH", "HIV", "SDV", "SOC", "SEX" ]
+)pb";
+
 struct GatewayOptions {
   uint32_t ack_timeout_ms = 30000;
   uint32_t default_window = 64;
@@ -21,6 +33,11 @@ struct GatewayOptions {
   std::string extra_seed;
   // When set, written as the config instead of TestConfig().
   std::string config_text;
+  // The sharing policy (SharingPolicy textproto), written next to the config;
+  // empty means none is configured (the gateway's built-in policy).
+  std::string sharing_policy = kOpenSharingPolicy;
+  // Appended to the config (e.g. more event types).
+  std::string extra_config;
 };
 
 // The test federation: members of TestMembers() with roles, event types

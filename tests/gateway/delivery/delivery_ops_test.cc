@@ -42,9 +42,10 @@ std::vector<uint64_t> Seqs(const std::vector<QueuedDelivery>& queue) {
 }
 
 // Five discharges from st-marys, each delivered to harbour-housing (care team) and
-// care-coord (subscriber).
+// care-coord (subscriber; the open sharing policy lets it receive them).
 class DeliveryOpsTest : public testing::GatewayTest {
  protected:
+  DeliveryOpsTest() { sharing_policy_ = testing::OpenSharingPolicy(); }
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(GatewayTest::SetUp());
     ASSERT_NO_FATAL_FAILURE(ApplySmallSeed());

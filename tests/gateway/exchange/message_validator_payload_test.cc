@@ -174,30 +174,31 @@ TEST(MessageValidatorPayloadTest, EachPayloadRuleIsInvalidArgumentNamingTheField
       {"consent required",
        Change(Consent, [](M& m) { m.mutable_consent_change()->clear_consent(); }),
        "message.consent_change.consent: "},
-      {"consent id required",
-       Change(Consent, [](M& m) { m.mutable_consent_change()->mutable_consent()->clear_id(); }),
-       "message.consent_change.consent.id: "},
-      {"consent status required",
-       Change(Consent, [](M& m) { m.mutable_consent_change()->mutable_consent()->clear_status(); }),
-       "message.consent_change.consent.status: "},
-      {"consent provision required",
-       Change(Consent,
-              [](M& m) { m.mutable_consent_change()->mutable_consent()->clear_provision(); }),
-       "message.consent_change.consent.provision.type: "},
-      {"consent provision type required",
-       Change(Consent,
+      // The consent's own fields are policy::CheckConsent's (tests/policy) and
+      // the publisher's (tests/integration/consent_test.cc).
+      {"progress entry label unknown",
+       Change(CarePlan,
               [](M& m) {
-                m.mutable_consent_change()->mutable_consent()->mutable_provision()->clear_type();
+                auto* l = m.mutable_care_plan_change()->mutable_items(0)->mutable_progress(0)
+                              ->add_security_labels();
+                l->set_system("http://terminology.hl7.org/CodeSystem/v3-ActCode");
+                l->set_code("NOPE");
               }),
-       "message.consent_change.consent.provision.type: "},
-      {"consent period start before end",
-       Change(Consent,
+       "message.care_plan_change.items[0].progress[0].security_labels[0].code: "},
+      {"section label in the wrong system",
+       Change(Discharge,
               [](M& m) {
-                auto* p = m.mutable_consent_change()->mutable_consent()->mutable_period();
-                *p->mutable_start() = ToProtoTime(kNow);
-                *p->mutable_end() = ToProtoTime(kNow - absl::Hours(1));
+                auto* l = m.mutable_discharge_note()->mutable_sections(0)->add_security_labels();
+                l->set_system("http://terminology.hl7.org/CodeSystem/v3-Confidentiality");
+                l->set_code("PSY");
               }),
-       "message.consent_change.consent.period: "},
+       "message.discharge_note.sections[0].security_labels[0].system: "},
+      {"notification from a member",
+       Change(Discharge,
+              [](M& m) {
+                m.mutable_notification()->set_kind("break-glass");
+              }),
+       "message.notification: "},
   });
 }
 

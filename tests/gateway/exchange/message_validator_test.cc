@@ -45,7 +45,10 @@ TEST(MessageValidatorTest, OptionalFieldsAtTheirLimitsPass) {
     for (const char* d : {"x1", "x2", "x3"}) m.mutable_header()->add_destinations(d);
   });
   add("another accepted purpose of use", Discharge(),
-      [](v1::Message& m) { m.mutable_header()->set_purpose_of_use("ETREAT"); });
+      [](v1::Message& m) {
+        m.mutable_header()->set_purpose_of_use("ETREAT");
+        m.mutable_header()->set_break_glass_reason("unconscious in A&E, history needed");
+      });
   add("attainment outside -2..2 on another scale", CarePlan(), [](v1::Message& m) {
     auto* p = m.mutable_care_plan_change()->mutable_items(0)->mutable_progress(0);
     p->set_attainment(7);

@@ -86,16 +86,32 @@ TEST_F(PublisherTest, AcceptedMessageIsStoredWithOneDeliveryPerRecipient) {
     EXPECT_EQ(store::GatewayMessageId(d.message_seq()), receipt.gateway_message_id());
     EXPECT_EQ(d.client_id(), "client-0001");
   }
-  // Care team (harbour-housing) plus the discharge subscriber (care-coord), not the source.
-  EXPECT_THAT(recipients, ElementsAre("care-coord", "harbour-housing"));
+  // Routing chose the care team (harbour-housing) and the discharge subscriber
+  // (care-coord); without a consent the built-in policy gives TREAT content to
+  // the care team only, so care-coord's delivery is withheld.
+  EXPECT_THAT(recipients, ElementsAre("harbour-housing"));
   const auto after = Counts();
   EXPECT_EQ(after.at(Cf::kMessages), before.at(Cf::kMessages) + 1);
   EXPECT_EQ(after.at(Cf::kDedup), before.at(Cf::kDedup) + 1);
-  EXPECT_EQ(after.at(Cf::kOutbox), before.at(Cf::kOutbox) + 2);
-  // Nothing is delivered yet: `deliveries` holds acknowledged deliveries only.
-  EXPECT_EQ(after.at(Cf::kDeliveries), before.at(Cf::kDeliveries));
-  EXPECT_EQ(after.at(Cf::kAudit), before.at(Cf::kAudit) + 1);
-  EXPECT_THAT(notified_, ElementsAre(ElementsAre("care-coord", "harbour-housing")));
+  EXPECT_EQ(after.at(Cf::kOutbox), before.at(Cf::kOutbox) + 1);
+  // The withheld delivery is final at once; nothing else is delivered yet.
+  EXPECT_EQ(after.at(Cf::kDeliveries), before.at(Cf::kDeliveries) + 1);
+  const auto deliveries = Contents(Cf::kDeliveries);
+  ASSERT_EQ(deliveries.size(), 1u);
+  v1::StoredDelivery withheld;
+  ASSERT_TRUE(withheld.ParseFromString(deliveries.begin()->second));
+  EXPECT_EQ(withheld.delivery().recipient(), "care-coord");
+  EXPECT_EQ(withheld.delivery().state(), v1::Delivery::WITHHELD);
+  EXPECT_THAT(withheld.decision(), HasSubstr("not in the care team"));
+  // The publish and the withholding.
+  EXPECT_EQ(after.at(Cf::kAudit), before.at(Cf::kAudit) + 2);
+  const auto audit = AuditRecords();
+  ASSERT_GE(audit.size(), 2u);
+  const v1::AuditRecord& withhold = audit[audit.size() - 2];
+  EXPECT_EQ(withhold.action(), v1::AuditRecord::WITHHOLD);
+  EXPECT_EQ(withhold.subject_organisation(), "care-coord");
+  EXPECT_THAT(withhold.detail(), HasSubstr("not in the care team"));
+  EXPECT_THAT(notified_, ElementsAre(ElementsAre("harbour-housing")));
 }
 
 TEST_F(PublisherTest, AcceptanceIsToldWithTheMessageOnceItsDeliveriesAreDurable) {
@@ -195,9 +211,9 @@ TEST_F(PublisherTest, ConcurrentIdenticalPublishesStoreOneMessageAndAgreeOnTheRe
   const auto after = Counts();
   EXPECT_EQ(after.at(Cf::kMessages), before.at(Cf::kMessages) + 1);
   EXPECT_EQ(after.at(Cf::kDedup), before.at(Cf::kDedup) + 1);
-  EXPECT_EQ(after.at(Cf::kOutbox), before.at(Cf::kOutbox) + 2);
-  EXPECT_EQ(after.at(Cf::kDeliveries), before.at(Cf::kDeliveries));
-  EXPECT_EQ(after.at(Cf::kAudit), before.at(Cf::kAudit) + 1);
+  EXPECT_EQ(after.at(Cf::kOutbox), before.at(Cf::kOutbox) + 1);
+  EXPECT_EQ(after.at(Cf::kDeliveries), before.at(Cf::kDeliveries) + 1);  // withheld
+  EXPECT_EQ(after.at(Cf::kAudit), before.at(Cf::kAudit) + 2);
   EXPECT_EQ(notified_.size(), 1u);
   EXPECT_TRUE(audit::VerifyChain(*store_).ok());
 }

@@ -38,6 +38,7 @@ const absl::Time kSentAt = absl::FromUnixSeconds(1'800'000'000);
 // is whatever a test puts into in_flight_.
 class OperationsOpsTest : public testing::GatewayTest {
  protected:
+  OperationsOpsTest() { sharing_policy_ = testing::OpenSharingPolicy(); }
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(GatewayTest::SetUp());
     ASSERT_NO_FATAL_FAILURE(ApplySmallSeed());

@@ -1,9 +1,9 @@
-#include "gateway/common/field_checks.h"
+#include "switchboard/common/field_checks.h"
 
 #include "absl/strings/str_cat.h"
 #include "switchboard/common/time_util.h"
 
-namespace switchboard::gateway {
+namespace switchboard {
 namespace {
 
 // Quotes at most 80 characters of a value for an error message.
@@ -102,4 +102,4 @@ std::string IdentifierText(const v1::ClientIdentifier& id) {
   return absl::StrCat(id.system(), "|", id.value());
 }
 
-}  // namespace switchboard::gateway
+}  // namespace switchboard

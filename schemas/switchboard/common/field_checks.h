@@ -1,7 +1,7 @@
 // Checks on individual input fields, shared by every validator. Each returns
 // INVALID_ARGUMENT naming `field` and quoting the value, or OK. Pure; thread-safe.
-#ifndef SWITCHBOARD_GATEWAY_COMMON_FIELD_CHECKS_H_
-#define SWITCHBOARD_GATEWAY_COMMON_FIELD_CHECKS_H_
+#ifndef SWITCHBOARD_COMMON_FIELD_CHECKS_H_
+#define SWITCHBOARD_COMMON_FIELD_CHECKS_H_
 
 #include <string>
 
@@ -10,7 +10,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "switchboard/v1/common.pb.h"
 
-namespace switchboard::gateway {
+namespace switchboard {
 
 // Organisation ids and event codes: lower-case letters, digits and '-', starting
 // with a letter or digit, 2..63 characters.
@@ -35,6 +35,6 @@ absl::Status CheckPeriod(absl::string_view field, const v1::Period& period);
 // `system|value`, for messages.
 std::string IdentifierText(const v1::ClientIdentifier& id);
 
-}  // namespace switchboard::gateway
+}  // namespace switchboard
 
-#endif  // SWITCHBOARD_GATEWAY_COMMON_FIELD_CHECKS_H_
+#endif  // SWITCHBOARD_COMMON_FIELD_CHECKS_H_
