@@ -38,7 +38,7 @@ struct SentDelivery {
   absl::Time last_attempt_at = absl::InfinitePast();
   // The disclosure decision of the last send (its reason) and whether that send
   // had elements removed. Empty when this stream did not send it.
-  std::string decision;
+  std::string decision = {};
   bool redacted = false;
 };
 

@@ -135,6 +135,9 @@ absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveries(const store::Store& st
     last = seq;
     v1::Delivery delivery = std::move(*stored.mutable_delivery());
     Overlay(in_flight, seq, &delivery);
+    // A withheld delivery is not shown to its recipient: that a message about
+    // the client exists at all is something the consent did not let it know.
+    if (delivery.state() == v1::Delivery::WITHHELD) continue;
     if (request.state() != v1::Delivery::STATE_UNSPECIFIED && delivery.state() != request.state()) {
       continue;
     }

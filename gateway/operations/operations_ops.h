@@ -33,7 +33,8 @@ absl::StatusOr<v1::MessageStatus> GetMessageStatus(const store::Store& store,
                                                    const std::string& message_id);
 
 // Deliveries addressed to `caller_id` with sequences up to `durable`, oldest
-// first. INVALID_ARGUMENT for a malformed page token.
+// first, except withheld ones (never shown to their recipient). INVALID_ARGUMENT
+// for a malformed page token.
 absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveries(const store::Store& store,
                                                           const InFlightFn& in_flight,
                                                           uint64_t durable,

@@ -69,6 +69,7 @@ shutdown_grace_ms: 3000
 event_types { code: "discharge" payload: DISCHARGE_NOTE }
 event_types { code: "case-note" payload: CASE_NOTE }
 event_types { code: "referral" payload: REFERRAL }
+event_types { code: "care-plan-change" payload: CARE_PLAN_CHANGE }
 event_types { code: "consent-change" payload: CONSENT_CHANGE }
 %s
 %s
