@@ -2,12 +2,14 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "policy/labels.h"
 #include "switchboard/common/time_util.h"
 
 namespace switchboard::tools::sbctl {
@@ -35,6 +37,63 @@ std::string Labels(const google::protobuf::RepeatedPtrField<v1::SecurityLabel>& 
   std::vector<std::string> codes;
   for (const auto& l : labels) codes.push_back(l.code());
   return codes.empty() ? "" : absl::StrCat(" [", absl::StrJoin(codes, ","), "]");
+}
+
+// True when the gateway delivered the message without some of its elements.
+bool IsRedacted(const v1::MessageHeader& header) {
+  for (const v1::SecurityLabel& l : header.security_labels()) {
+    if (l.code() == policy::kRedactedCode && l.system() == policy::kObservationValueSystem) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string PeriodText(const v1::Period& p) {
+  if (p.has_start() && p.has_end()) {
+    return absl::StrCat("from ", FormatTime(p.start()), " until ", FormatTime(p.end()));
+  }
+  if (p.has_start()) return absl::StrCat("from ", FormatTime(p.start()));
+  if (p.has_end()) return absl::StrCat("until ", FormatTime(p.end()));
+  return "(any time)";
+}
+
+// One provision without its exceptions, e.g. `DENY actors harbour-housing;
+// content labelled MH, PSY`. A dimension not set is not shown; none set reads
+// `(everyone)`.
+std::string ProvisionLine(const v1::ConsentProvision& p) {
+  std::vector<std::string> parts;
+  if (!p.actors().empty()) {
+    std::vector<std::string> who;
+    for (const v1::ConsentActor& a : p.actors()) {
+      who.push_back(a.has_role() ? "role " + v1::Organisation::Role_Name(a.role())
+                                 : a.organisation_id());
+    }
+    parts.push_back(absl::StrCat("actors ", absl::StrJoin(who, ", ")));
+  }
+  if (!p.purposes().empty()) {
+    parts.push_back(absl::StrCat("purpose ", absl::StrJoin(p.purposes(), ", ")));
+  }
+  if (!p.security_labels().empty()) {
+    std::vector<std::string> codes;
+    for (const v1::SecurityLabel& l : p.security_labels()) codes.push_back(l.code());
+    parts.push_back(absl::StrCat("content labelled ", absl::StrJoin(codes, ", ")));
+  }
+  if (!p.event_codes().empty()) {
+    parts.push_back(absl::StrCat(p.event_codes_size() == 1 ? "event " : "events ",
+                                 absl::StrJoin(p.event_codes(), ", ")));
+  }
+  if (p.has_data_period()) parts.push_back("content dated " + PeriodText(p.data_period()));
+  if (p.has_period()) parts.push_back("in force " + PeriodText(p.period()));
+  return absl::StrCat(v1::ConsentProvision::Type_Name(p.type()), " ",
+                      parts.empty() ? "(everyone)" : absl::StrJoin(parts, "; "));
+}
+
+void AppendProvisions(const v1::ConsentProvision& p, const std::string& indent, std::string* out) {
+  absl::StrAppend(out, indent, ProvisionLine(p), "\n");
+  for (const v1::ConsentProvision& child : p.provisions()) {
+    AppendProvisions(child, indent + "  ", out);
+  }
 }
 
 std::string Sections(const google::protobuf::RepeatedPtrField<v1::Section>& sections) {
@@ -81,8 +140,17 @@ std::string Payload(const v1::Message& m) {
     }
     case v1::Message::kConsentChange: {
       const auto& c = m.consent_change().consent();
+      // A member's message does not name the recorder (the gateway sets it).
       return absl::StrCat("   Consent ", c.id(), ": ", v1::Consent::Status_Name(c.status()),
-                          " recorded by ", c.recorded_by(), "\n");
+                          c.recorded_by().empty() ? "" : " recorded by " + c.recorded_by(), "\n",
+                          FormatProvisions(c.provision(), "     "));
+    }
+    case v1::Message::kNotification: {
+      const auto& n = m.notification();
+      return absl::StrCat(
+          "   Gateway notice (", n.kind().empty() ? "general" : n.kind(), ")",
+          n.subject_organisation().empty() ? "" : " about " + n.subject_organisation(),
+          n.has_until() ? " until " + FormatTime(n.until()) : "", "\n", Wrap(n.text(), "     "));
     }
     case v1::Message::PAYLOAD_NOT_SET:
       break;
@@ -127,6 +195,11 @@ std::string FormatDelivery(const v1::Delivery& d) {
   absl::StrAppend(&out, "   occurred  ", FormatTime(h.occurred_at()), "   purpose ",
                   h.purpose_of_use(), h.author().empty() ? "" : "   author " + h.author(),
                   Labels(h.security_labels()), "\n");
+  if (IsRedacted(h)) {
+    absl::StrAppend(&out,
+                    "   REDACTED: some content was withheld from you (by the client's consent or "
+                    "the sharing policy)\n");
+  }
   absl::StrAppend(&out, Payload(d.message()));
   return out;
 }
@@ -181,6 +254,88 @@ std::string FormatAuditRecord(const v1::AuditRecord& r) {
                          r.actor_organisation().empty() ? "(unknown)" : r.actor_organisation(),
                          v1::AuditRecord::Outcome_Name(r.outcome()),
                          r.client_id().empty() ? "-" : r.client_id(), r.operation(), r.detail());
+}
+
+std::string FormatProvisions(const v1::ConsentProvision& root, const std::string& indent) {
+  std::string out;
+  AppendProvisions(root, indent, &out);
+  return out;
+}
+
+std::string FormatConsent(const v1::Consent& c, absl::string_view note) {
+  std::string out = absl::StrCat("consent ", c.id(), "  version ", c.version(), "  ",
+                                 v1::Consent::Status_Name(c.status()), "  (scope ",
+                                 c.scope().empty() ? "patient-privacy" : c.scope(), ")",
+                                 note.empty() ? "" : "  ", note, "\n");
+  auto row = [&out](absl::string_view name, absl::string_view value) {
+    absl::StrAppend(&out, absl::StrFormat("  %-10s %s\n", name, value));
+  };
+  row("client", absl::StrCat(c.client().system(), "|", c.client().value()));
+  row("recorded", absl::StrCat(FormatTime(c.recorded_at()), " by ", c.recorded_by()));
+  if (!c.source_reference().empty()) row("form", c.source_reference());
+  if (c.version() > 1) {
+    row("changed", absl::StrCat(FormatTime(c.updated_at()), " by ", c.updated_by()));
+  }
+  if (!c.status_reason().empty()) row("reason", c.status_reason());
+  if (c.has_period()) row("applies", PeriodText(c.period()));
+  absl::StrAppend(&out, "  provisions\n", FormatProvisions(c.provision(), "    "));
+  return out;
+}
+
+std::string FormatConsentHistory(const v1::ClientIdentifier& client,
+                                 const google::protobuf::RepeatedPtrField<v1::Consent>& consents) {
+  const std::string who = absl::StrCat(client.system(), "|", client.value());
+  if (consents.empty()) {
+    return absl::StrCat("no consent recorded for ", who,
+                        " (the sharing policy's defaults apply)\n");
+  }
+  std::string out =
+      absl::StrCat("consents of ", who, ": ", consents.size(),
+                   consents.size() == 1 ? " version" : " versions", ", newest first\n");
+  // Newest first: the first version seen of an id is its current one.
+  absl::flat_hash_map<std::string, int64_t> current;
+  for (const v1::Consent& c : consents) {
+    auto [it, inserted] = current.emplace(c.id(), c.version());
+    const std::string note =
+        inserted ? "" : absl::StrCat("[superseded by version ", it->second, "]");
+    absl::StrAppend(&out, "\n", FormatConsent(c, note));
+  }
+  return out;
+}
+
+std::string FormatAccessDecision(const v1::CheckAccessRequest& req, const v1::AccessDecision& d) {
+  std::vector<std::string> codes;
+  for (const v1::SecurityLabel& l : req.security_labels()) codes.push_back(l.code());
+  const bool permit =
+      d.effect() == v1::AccessDecision::PERMIT || d.effect() == v1::AccessDecision::PERMIT_REDACTED;
+  std::string out =
+      absl::StrCat(v1::AccessDecision::Effect_Name(d.effect()), ": ", req.recipient(),
+                   permit ? " may receive " : " may not receive ",
+                   codes.empty() ? "unlabelled " : "", req.event(), " content",
+                   codes.empty() ? "" : absl::StrCat(" labelled ", absl::StrJoin(codes, ", ")),
+                   " for purpose ", req.purpose().empty() ? "TREAT" : req.purpose(), "\n");
+  absl::StrAppend(&out, "  client   ", req.client().system(), "|", req.client().value(), "\n");
+  absl::StrAppend(&out, "  reason   ", d.reason(), "\n");
+  for (const auto& e : d.elements()) {
+    absl::StrAppend(&out, "  ", e.path(), ": ", v1::AccessDecision::Effect_Name(e.effect()), " (",
+                    e.reason(), ")\n");
+  }
+  return out;
+}
+
+std::string FormatBreakGlassGrant(const v1::BreakGlassGrant& g) {
+  std::string out =
+      absl::StrCat("break-glass: content about client ", g.client_id(), " is released to ",
+                   g.organisation_id(), " until ", FormatTime(g.expires_at()), "\n");
+  absl::StrAppend(&out, "  granted   ", FormatTime(g.granted_at()),
+                  g.user().empty() ? "" : " (user " + g.user() + ")", "\n");
+  absl::StrAppend(&out, "  reason    ", g.reason(), "\n");
+  absl::StrAppend(
+      &out,
+      "  What was withheld from you, or sent to you redacted, is delivered again in "
+      "full\n  (sbctl subscribe), and so is new content until then, within what the "
+      "sharing\n  policy lets your role receive. The client's coordinators are told.\n");
+  return out;
 }
 
 }  // namespace switchboard::tools::sbctl

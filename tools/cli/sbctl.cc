@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -16,16 +19,16 @@
 #include "absl/strings/str_join.h"
 #include "adapters/adapter_registry.h"
 #include "gateway/audit/audit_chain.h"
-#include "gateway/config/config_loader.h"
 #include "gateway/store/store.h"
 #include "google/protobuf/any.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "switchboard/v1/adapters/canonical_json.pb.h"
 #include "switchboard/v1/exchange.grpc.pb.h"
 #include "switchboard/v1/operations.grpc.pb.h"
 #include "switchboard/v1/registry.grpc.pb.h"
+#include "tools/cli/common.h"
 #include "tools/cli/connection.h"
+#include "tools/cli/consent_commands.h"
 #include "tools/cli/format.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7443", "Gateway address host:port.");
@@ -42,111 +45,19 @@ ABSL_FLAG(int, count, 0, "subscribe: exit after acknowledging this many deliveri
 ABSL_FLAG(bool, no_ack, false, "subscribe: print but do not acknowledge (they will come again).");
 ABSL_FLAG(std::string, state, "", "deliveries: PENDING, IN_FLIGHT or DELIVERED.");
 ABSL_FLAG(uint32_t, page_size, 100, "deliveries, audit list: page size.");
-ABSL_FLAG(std::string, reason, "", "org suspend: why (required).");
+ABSL_FLAG(std::string, reason, "", "org suspend, consent revoke, break-glass: why (required).");
 ABSL_FLAG(std::string, role, "", "careteam add: the member's role, e.g. housing-support.");
 ABSL_FLAG(std::string, data, "", "audit verify: check this RocksDB directory offline instead.");
 ABSL_FLAG(uint64_t, after, 0, "audit list: records after this sequence number.");
+ABSL_FLAG(std::string, recipient, "", "consent check: the organisation that would receive.");
+ABSL_FLAG(std::string, event, "", "consent check: event code of the content, e.g. discharge.");
+ABSL_FLAG(std::string, purpose, "", "consent check: HL7 v3 purpose of use (default TREAT).");
+ABSL_FLAG(std::vector<std::string>, label, {},
+          "consent check: security label code of the content, e.g. PSY; repeat the flag or "
+          "separate with commas for several.");
 
 namespace switchboard::tools::sbctl {
 namespace {
-
-constexpr char kUsage[] = R"(sbctl [flags] COMMAND [ARGS]
-
-Identity (every command but `audit verify --data`):
-  --as ORG                    use var/certs/ORG.pem, ORG.key and ca.pem
-  --cert F --key F --ca F     or name the files
-  --addr HOST:PORT            gateway (default 127.0.0.1:7443)
-
-Exchange:
-  publish FILE|-              publish a message (protobuf JSON of switchboard.v1.Message)
-  subscribe [--window N] [--count N] [--no_ack]
-                              print deliveries as they arrive and acknowledge them
-Operations:
-  status MESSAGE_ID           delivery state of a message you published
-  deliveries [--state S]      deliveries addressed to you
-  audit verify [--data DIR]   walk the audit hash chain (admin; or offline on DIR)
-  audit list [--after N]      audit records (admin)
-  health                      gateway health
-Registry (writes need the admin role):
-  org list | org get ID
-  org register FILE | org update FILE     (JSON of switchboard.v1.Organisation)
-  org suspend ID --reason TEXT | org reactivate ID
-  subscription list | subscription set ORG [EVENT...]
-  client register FILE                    (JSON of switchboard.v1.Client)
-  careteam show SYSTEM|VALUE
-  careteam add SYSTEM|VALUE ORG [--role R] | careteam remove SYSTEM|VALUE ORG
-
-Flags may come before or after the command. --json prints protobuf JSON.
-)";
-
-int Fail(const std::string& message, int code = 1) {
-  std::cerr << "sbctl: " << message << "\n";
-  return code;
-}
-
-int FailRpc(const grpc::Status& s) {
-  std::string hint;
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    hint = absl::StrCat("\n  (is the gateway running at ", absl::GetFlag(FLAGS_addr),
-                        "? tools/run starts one; a certificate it does not trust also ends here)");
-  }
-  return Fail(absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
-                           ": ", s.error_message(), hint));
-}
-
-int Usage(const std::string& problem) {
-  std::cerr << "sbctl: " << problem << "\n\n" << kUsage;
-  return 2;
-}
-
-ConnectionOptions Options() {
-  ConnectionOptions o;
-  o.addr = absl::GetFlag(FLAGS_addr);
-  o.as = absl::GetFlag(FLAGS_as);
-  o.certs_dir = absl::GetFlag(FLAGS_certs_dir);
-  o.ca = absl::GetFlag(FLAGS_ca);
-  o.cert = absl::GetFlag(FLAGS_cert);
-  o.key = absl::GetFlag(FLAGS_key);
-  o.user = absl::GetFlag(FLAGS_user);
-  o.timeout_ms = absl::GetFlag(FLAGS_timeout_ms);
-  return o;
-}
-
-void Print(const google::protobuf::Message& m, const std::string& text) {
-  std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(m) + "\n" : text);
-  std::cout.flush();
-}
-
-absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  if (path == "-") {
-    std::string all((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    return all;
-  }
-  return gateway::config::ReadFile(path, "input");
-}
-
-template <typename M>
-absl::Status ParseJsonFile(const std::string& path, M* out) {
-  auto text = ReadInput(path);
-  if (!text.ok()) return text.status();
-  auto s = google::protobuf::util::JsonStringToMessage(*text, out);
-  if (!s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": json: ", s.message().as_string()));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<v1::ClientIdentifier> ParseIdentifier(const std::string& text) {
-  const size_t bar = text.rfind('|');
-  if (bar == std::string::npos || bar == 0 || bar + 1 == text.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not a client identifier SYSTEM|VALUE"));
-  }
-  v1::ClientIdentifier id;
-  id.set_system(text.substr(0, bar));
-  id.set_value(text.substr(bar + 1));
-  return id;
-}
 
 int Publish(const std::shared_ptr<grpc::Channel>& channel, const std::string& path) {
   auto text = ReadInput(path);
@@ -473,15 +384,57 @@ int Run(const std::vector<std::string>& words) {
   if (cmd == "subscription") return Subscription(*channel, args);
   if (cmd == "client") return Client(*channel, args);
   if (cmd == "careteam") return CareTeam(*channel, args);
+  if (cmd == "consent") return Consent(*channel, args);
+  if (cmd == "break-glass") return BreakGlass(*channel, args);
   return Usage(absl::StrCat("unknown command '", cmd, "'"));
+}
+
+// Abseil keeps only the last of a flag given several times, but `--label PSY
+// --label MH` means both labels: the occurrences of flag `name` (before any
+// `--`) are taken out of `argv` and given back as one `--name=A,B` in
+// `*merged`, which must outlive the returned arguments.
+std::vector<char*> MergeRepeatedFlag(int argc, char** argv, absl::string_view name,
+                                     std::string* merged) {
+  const std::string dashes[] = {absl::StrCat("--", name), absl::StrCat("-", name)};
+  std::vector<char*> rest = {argv[0]};
+  std::vector<std::string> values;
+  bool flags_end = false;
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    flags_end = flags_end || arg == "--";
+    std::optional<std::string> value;
+    for (const std::string& flag : dashes) {
+      if (flags_end) break;
+      if (arg == flag && i + 1 < argc) {
+        value = argv[++i];
+      } else if (absl::StartsWith(arg, flag + "=")) {
+        value = std::string(arg.substr(flag.size() + 1));
+      }
+      if (value.has_value()) break;
+    }
+    if (value.has_value()) {
+      values.push_back(*std::move(value));
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (!values.empty()) {
+    *merged = absl::StrCat("--", name, "=", absl::StrJoin(values, ","));
+    rest.insert(rest.begin() + 1, merged->data());
+  }
+  return rest;
 }
 
 }  // namespace
 }  // namespace switchboard::tools::sbctl
 
 int main(int argc, char** argv) {
+  using switchboard::tools::sbctl::MergeRepeatedFlag;
   absl::SetProgramUsageMessage(switchboard::tools::sbctl::kUsage);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::string labels;
+  std::vector<char*> args = MergeRepeatedFlag(argc, argv, "label", &labels);
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   std::vector<std::string> words(positional.begin() + 1, positional.end());
   return switchboard::tools::sbctl::Run(words);
 }

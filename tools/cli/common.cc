@@ -1,0 +1,111 @@
+#include "tools/cli/common.h"
+
+#include <iostream>
+#include <iterator>
+
+#include "absl/flags/flag.h"
+#include "gateway/config/config_loader.h"
+#include "tools/cli/format.h"
+
+namespace switchboard::tools::sbctl {
+
+const char kUsage[] = R"(sbctl [flags] COMMAND [ARGS]
+
+Identity (every command but `audit verify --data`):
+  --as ORG                    use var/certs/ORG.pem, ORG.key and ca.pem
+  --cert F --key F --ca F     or name the files
+  --addr HOST:PORT            gateway (default 127.0.0.1:7443)
+
+Exchange:
+  publish FILE|-              publish a message (protobuf JSON of switchboard.v1.Message)
+  subscribe [--window N] [--count N] [--no_ack]
+                              print deliveries as they arrive and acknowledge them
+Operations:
+  status MESSAGE_ID           delivery state of a message you published
+  deliveries [--state S]      deliveries addressed to you
+  audit verify [--data DIR]   walk the audit hash chain (admin; or offline on DIR)
+  audit list [--after N]      audit records (admin)
+  health                      gateway health
+Registry (writes need the admin role):
+  org list | org get ID
+  org register FILE | org update FILE     (JSON of switchboard.v1.Organisation)
+  org suspend ID --reason TEXT | org reactivate ID
+  subscription list | subscription set ORG [EVENT...]
+  client register FILE                    (JSON of switchboard.v1.Client)
+  careteam show SYSTEM|VALUE
+  careteam add SYSTEM|VALUE ORG [--role R] | careteam remove SYSTEM|VALUE ORG
+Consent (the client's care team; see docs/consent.md):
+  consent record FILE|-                   record a consent or a new version of one
+                                          (JSON of switchboard.v1.Consent, e.g.
+                                          deploy/demo/consents/*.json)
+  consent revoke SYSTEM|VALUE CONSENT_ID --reason TEXT
+  consent list SYSTEM|VALUE               every version of the client's consents
+  consent check SYSTEM|VALUE --recipient ORG --event CODE [--purpose P]
+                [--label CODE ...]        would ORG receive such content? PERMIT or
+                                          DENY and why (labels: PSY, MH, SUD, R...)
+  break-glass SYSTEM|VALUE --reason TEXT  emergency access to what was withheld from
+                                          you (if the sharing policy allows you)
+
+Flags may come before or after the command. --json prints protobuf JSON.
+Quote SYSTEM|VALUE in a shell: 'https://st-marys.example.org/fhir/mrn|MRN-100234'.
+)";
+
+int Fail(const std::string& message, int code) {
+  std::cerr << "sbctl: " << message << "\n";
+  return code;
+}
+
+int FailRpc(const grpc::Status& s) {
+  std::string hint;
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    hint = absl::StrCat("\n  (is the gateway running at ", absl::GetFlag(FLAGS_addr),
+                        "? tools/run starts one; a certificate it does not trust also ends here)");
+  }
+  return Fail(absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
+                           ": ", s.error_message(), hint));
+}
+
+int Usage(const std::string& problem) {
+  std::cerr << "sbctl: " << problem << "\n\n" << kUsage;
+  return 2;
+}
+
+ConnectionOptions Options() {
+  ConnectionOptions o;
+  o.addr = absl::GetFlag(FLAGS_addr);
+  o.as = absl::GetFlag(FLAGS_as);
+  o.certs_dir = absl::GetFlag(FLAGS_certs_dir);
+  o.ca = absl::GetFlag(FLAGS_ca);
+  o.cert = absl::GetFlag(FLAGS_cert);
+  o.key = absl::GetFlag(FLAGS_key);
+  o.user = absl::GetFlag(FLAGS_user);
+  o.timeout_ms = absl::GetFlag(FLAGS_timeout_ms);
+  return o;
+}
+
+void Print(const google::protobuf::Message& m, const std::string& text) {
+  std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(m) + "\n" : text);
+  std::cout.flush();
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    std::string all((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    return all;
+  }
+  return gateway::config::ReadFile(path, "input");
+}
+
+absl::StatusOr<v1::ClientIdentifier> ParseIdentifier(const std::string& text) {
+  const size_t bar = text.rfind('|');
+  if (bar == std::string::npos || bar == 0 || bar + 1 == text.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not a client identifier SYSTEM|VALUE"));
+  }
+  v1::ClientIdentifier id;
+  id.set_system(text.substr(0, bar));
+  id.set_value(text.substr(bar + 1));
+  return id;
+}
+
+}  // namespace switchboard::tools::sbctl
