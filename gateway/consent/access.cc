@@ -49,15 +49,6 @@ absl::StatusOr<std::vector<v1::Consent>> ReadConsentHistory(const store::Store& 
   return all;
 }
 
-absl::StatusOr<absl::Time> ReadBreakGlassUntil(const store::Store& store,
-                                               const std::string& client_id,
-                                               const std::string& organisation_id) {
-  v1::BreakGlassGrant grant;
-  SB_ASSIGN_OR_RETURN(bool found, store.GetProto(Cf::kConsents,
-                                                 keys::BreakGlass(client_id, organisation_id), &grant));
-  if (!found) return absl::InfinitePast();
-  return FromProtoTime(grant.expires_at());
-}
 
 bool IsCoordinator(const v1::CareTeam& team, const registry::Directory::Snapshot& dir,
                    const std::string& organisation_id, absl::Time now) {
@@ -81,12 +72,43 @@ std::vector<std::string> Coordinators(const v1::CareTeam& team,
   return out;
 }
 
-absl::StatusOr<ClientState> AccessDecider::Load(const std::string& client_id) const {
-  ClientState state;
-  state.client_id = client_id;
-  SB_ASSIGN_OR_RETURN(state.care_team, registry::ReadCareTeam(*store_, client_id));
-  SB_ASSIGN_OR_RETURN(state.consents, ReadCurrentConsents(*store_, client_id));
-  return state;
+absl::StatusOr<std::shared_ptr<const ClientState>> AccessDecider::Load(
+    const std::string& client_id) const {
+  uint64_t generation;
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = cache_.find(client_id); it != cache_.end()) return it->second;
+    generation = generation_;
+  }
+  auto state = std::make_shared<ClientState>();
+  state->client_id = client_id;
+  SB_ASSIGN_OR_RETURN(state->care_team, registry::ReadCareTeam(*store_, client_id));
+  SB_ASSIGN_OR_RETURN(state->consents, ReadCurrentConsents(*store_, client_id));
+  const std::string prefix = keys::BreakGlassPrefix(client_id);
+  auto it = store_->NewIterator(Cf::kConsents, store::PrefixUpperBound(prefix));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    v1::BreakGlassGrant grant;
+    if (!grant.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("consents: unparseable break-glass grant");
+    }
+    state->break_glass[grant.organisation_id()] = FromProtoTime(grant.expires_at());
+  }
+  if (!it->status().ok()) return store::FromRocks(it->status(), "reading break-glass grants");
+  std::shared_ptr<const ClientState> out = std::move(state);
+  absl::MutexLock lock(&mu_);
+  // Read before a change committed meanwhile: usable for this decision (it
+  // raced the change), not to keep.
+  if (generation == generation_) {
+    if (cache_.size() >= kMaxCached) cache_.clear();
+    cache_[client_id] = out;
+  }
+  return out;
+}
+
+void AccessDecider::Invalidate() {
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+  cache_.clear();
 }
 
 absl::StatusOr<policy::Recipient> AccessDecider::RecipientOf(const ClientState& client,
@@ -99,8 +121,9 @@ absl::StatusOr<policy::Recipient> AccessDecider::RecipientOf(const ClientState& 
     for (int role : org->roles()) r.roles.push_back(static_cast<v1::Organisation::Role>(role));
   }
   r.in_care_team = policy::IsCareTeamMember(client.care_team, organisation_id, now);
-  SB_ASSIGN_OR_RETURN(r.break_glass_until,
-                      ReadBreakGlassUntil(*store_, client.client_id, organisation_id));
+  if (auto it = client.break_glass.find(organisation_id); it != client.break_glass.end()) {
+    r.break_glass_until = it->second;
+  }
   return r;
 }
 
@@ -123,8 +146,8 @@ absl::StatusOr<v1::AccessDecision> AccessDecider::DecideFor(const std::string& c
                                                             const std::string& recipient,
                                                             const v1::Message& message,
                                                             absl::Time now) const {
-  SB_ASSIGN_OR_RETURN(ClientState state, Load(client_id));
-  return Decide(state, recipient, message, now);
+  SB_ASSIGN_OR_RETURN(std::shared_ptr<const ClientState> state, Load(client_id));
+  return Decide(*state, recipient, message, now);
 }
 
 }  // namespace switchboard::gateway::consent

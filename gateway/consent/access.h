@@ -7,10 +7,14 @@
 #ifndef SWITCHBOARD_GATEWAY_CONSENT_ACCESS_H_
 #define SWITCHBOARD_GATEWAY_CONSENT_ACCESS_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/registry/directory.h"
 #include "gateway/store/store.h"
@@ -33,6 +37,8 @@ struct ClientState {
   v1::CareTeam care_team;
   // The current version of each consent (any status).
   std::vector<v1::Consent> consents;
+  // Break-glass grants: organisation -> end.
+  absl::flat_hash_map<std::string, absl::Time> break_glass;
 };
 
 // The current version of each of the client's consents, by consent id.
@@ -41,11 +47,6 @@ absl::StatusOr<std::vector<v1::Consent>> ReadCurrentConsents(const store::Store&
 // Every version of every consent of the client, newest change first.
 absl::StatusOr<std::vector<v1::Consent>> ReadConsentHistory(const store::Store& store,
                                                             const std::string& client_id);
-// When `organisation_id`'s break-glass grant for the client ends (InfinitePast
-// when it has none).
-absl::StatusOr<absl::Time> ReadBreakGlassUntil(const store::Store& store,
-                                               const std::string& client_id,
-                                               const std::string& organisation_id);
 
 // True when `organisation_id` is, at `now`, in the care team of the client
 // and has the COORDINATOR role.
@@ -55,6 +56,10 @@ bool IsCoordinator(const v1::CareTeam& team, const registry::Directory::Snapshot
 std::vector<std::string> Coordinators(const v1::CareTeam& team,
                                       const registry::Directory::Snapshot& dir, absl::Time now);
 
+// Keeps the state of recently decided clients in memory (bounded), dropped
+// whenever a consent, a grant or a care team changes: Invalidate() runs in
+// those transactions' commit hooks, before their callers are answered, so a
+// decision taken after a change was acknowledged always sees it.
 class AccessDecider {
  public:
   AccessDecider(const store::Store* store, const registry::Directory* directory,
@@ -63,7 +68,10 @@ class AccessDecider {
 
   const policy::SharingPolicy& policy() const { return policy_; }
 
-  absl::StatusOr<ClientState> Load(const std::string& client_id) const;
+  // The client's state, from the cache or the store.
+  absl::StatusOr<std::shared_ptr<const ClientState>> Load(const std::string& client_id) const;
+  // Drops every cached state.
+  void Invalidate();
 
   // The recipient as policy:: sees it (roles from the directory, care-team
   // membership and break-glass grant at `now`).
@@ -81,10 +89,17 @@ class AccessDecider {
                                                const v1::Message& message, absl::Time now) const;
 
  private:
+  static constexpr size_t kMaxCached = 4096;
+
   // Constant after construction.
   const store::Store* const store_;
   const registry::Directory* const directory_;
   const policy::SharingPolicy policy_;
+
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const ClientState>> cache_
+      ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace switchboard::gateway::consent

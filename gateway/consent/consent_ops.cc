@@ -56,9 +56,11 @@ bool MayChange(const identity::Caller& caller, const v1::Consent& existing,
 }
 
 // Stores `c` as the current and a historical version.
-void Put(store::Transaction& txn, const std::string& client_id, const v1::Consent& c) {
+void Put(store::Transaction& txn, const ConsentOpsContext& ctx, const std::string& client_id,
+         const v1::Consent& c) {
   txn.PutProto(Cf::kConsents, keys::Consent(client_id, c.id()), c);
   txn.PutProto(Cf::kConsents, keys::ConsentVersion(client_id, c.id(), c.version()), c);
+  if (ctx.on_consents_changed) txn.OnCommit(ctx.on_consents_changed);
 }
 
 }  // namespace
@@ -106,7 +108,7 @@ absl::Status RecordConsent(store::Transaction& txn, const ConsentOpsContext& ctx
   c.set_version(found ? existing.version() + 1 : 1);
   c.set_updated_by(caller.organisation_id);
   *c.mutable_updated_at() = ToProtoTime(now);
-  Put(txn, client_id, c);
+  Put(txn, ctx, client_id, c);
   record.set_detail(absl::StrCat(found ? "changed " : "recorded ", Describe(c)));
   txn.Audit(std::move(record));
   *out = std::move(c);
@@ -153,7 +155,7 @@ absl::Status RevokeConsent(store::Transaction& txn, const ConsentOpsContext& ctx
   c.set_version(c.version() + 1);
   c.set_updated_by(caller.organisation_id);
   *c.mutable_updated_at() = ToProtoTime(now);
-  Put(txn, client_id, c);
+  Put(txn, ctx, client_id, c);
   record.set_detail(absl::StrCat("revoked ", Describe(c)));
   txn.Audit(std::move(record));
   *out = std::move(c);
@@ -190,6 +192,7 @@ absl::Status GrantBreakGlass(store::Transaction& txn, const ConsentOpsContext& c
   *grant.mutable_granted_at() = ToProtoTime(now);
   *grant.mutable_expires_at() = ToProtoTime(until);
   txn.PutProto(Cf::kConsents, keys::BreakGlass(client_id, caller.organisation_id), grant);
+  if (ctx.on_consents_changed) txn.OnCommit(ctx.on_consents_changed);
 
   // Release: a new delivery of each message withheld or sent redacted.
   std::vector<std::string> released;

@@ -35,6 +35,9 @@ struct ConsentOpsContext {
   const config::EventCatalogue* events;
   const policy::SharingPolicy* policy;
   OnQueued on_queued;
+  // Called on commit when a consent or a break-glass grant changed (drops
+  // cached decision state).
+  std::function<void()> on_consents_changed;
 };
 
 // policy::CheckConsent with the registry and the event catalogue.

@@ -122,7 +122,14 @@ grpc::ServerUnaryReactor* ConsentsService::List(grpc::CallbackServerContext* ctx
     finish(history.status());
     return reactor;
   }
-  for (v1::Consent& c : *history) *response->add_consents() = std::move(c);
+  // A consent can reveal what sensitive information exists ("deny HIV to
+  // housing"): the coordinators and admins see them all, another member only
+  // those it recorded.
+  const bool all = caller->admin || IsCoordinator(*team, *context_.directory->snapshot(),
+                                                  caller->organisation_id, absl::Now());
+  for (v1::Consent& c : *history) {
+    if (all || c.recorded_by() == caller->organisation_id) *response->add_consents() = std::move(c);
+  }
   record.set_detail(absl::StrCat("listed ", response->consents_size(), " consent version(s)"));
   identity::SubmitAudit(committer_, std::move(record), absl::OkStatus(), finish);
   return reactor;
@@ -169,11 +176,12 @@ grpc::ServerUnaryReactor* ConsentsService::CheckAccess(grpc::CallbackServerConte
     return reactor;
   }
   record.set_client_id(**client_id);
-  auto state = decider_->Load(**client_id);
-  if (!state.ok()) {
-    finish(state.status());
+  auto loaded = decider_->Load(**client_id);
+  if (!loaded.ok()) {
+    finish(loaded.status());
     return reactor;
   }
+  const std::shared_ptr<const ClientState> state = *std::move(loaded);
   const absl::Time now = absl::Now();
   const bool self = request->recipient() == caller->organisation_id;
   const bool member = policy::IsCareTeamMember(state->care_team, caller->organisation_id, now);

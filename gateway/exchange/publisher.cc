@@ -1,5 +1,6 @@
 #include "gateway/exchange/publisher.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -177,8 +178,9 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
     release = *std::move(candidates);
   }
 
-  auto state = decider_->Load(**client_id);
-  if (!state.ok()) return done(state.status());
+  auto loaded = decider_->Load(**client_id);
+  if (!loaded.ok()) return done(loaded.status());
+  const std::shared_ptr<const consent::ClientState> state = *std::move(loaded);
   const v1::CareTeam* team = &state->care_team;
   auto recipients = policy::SelectRecipients(policy::RoutingInput{
       .header = header,
@@ -188,6 +190,14 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
       .now = now,
   });
   if (!recipients.ok()) return refuse(recipients.status());
+  // A consent can reveal what kind of sensitive information exists ("deny HIV
+  // to housing"): a ConsentChange goes to the client's coordinators only.
+  if (message.has_consent_change()) {
+    const std::vector<std::string> coordinators = consent::Coordinators(*team, *dir, now);
+    std::erase_if(*recipients, [&](const std::string& r) {
+      return std::find(coordinators.begin(), coordinators.end(), r) == coordinators.end();
+    });
+  }
   // The consent decision for each recipient: a denied one is withheld.
   std::vector<std::string> routed;
   std::vector<std::pair<std::string, std::string>> withheld;  // recipient, reason

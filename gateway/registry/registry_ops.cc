@@ -341,6 +341,7 @@ absl::Status AddCareTeamMember(store::Transaction& txn, const RegistryContext& c
     *team.add_members() = entry;
   }
   txn.PutProto(Cf::kClients, keys::CareTeam(*client_id), team);
+  if (ctx.on_care_team_changed) txn.OnCommit(ctx.on_care_team_changed);
   record.set_detail(absl::StrCat(replaced ? "changed" : "added", " care-team member '",
                                  member.organisation_id(), "' role=", entry.role()));
   txn.Audit(record);
@@ -375,6 +376,7 @@ absl::Status RemoveCareTeamMember(store::Transaction& txn, const RegistryContext
                                                    "' is not in this client's care team")));
   }
   txn.PutProto(Cf::kClients, keys::CareTeam(*client_id), team);
+  if (ctx.on_care_team_changed) txn.OnCommit(ctx.on_care_team_changed);
   record.set_detail(absl::StrCat("ended care-team membership of '", organisation_id, "'"));
   txn.Audit(record);
   *out = team;

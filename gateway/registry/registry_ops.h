@@ -29,6 +29,8 @@ struct RegistryContext {
   const config::EventCatalogue* events;
   // Called on commit when an organisation is suspended (closes its streams).
   std::function<void(const std::string& organisation_id)> on_suspended;
+  // Called on commit when a care team changed (drops cached decision state).
+  std::function<void()> on_care_team_changed;
 };
 
 // Field-level validation, exposed for tests.

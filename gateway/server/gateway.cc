@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
             g->dispatcher_->Disconnect(
                 id, absl::PermissionDeniedError(absl::StrCat("member '", id, "' is suspended")));
           },
+      .on_care_team_changed = [g] { g->decider_->Invalidate(); },
   };
   SB_RETURN_IF_ERROR(registry::ApplySeed(gw->committer_.get(), registry_context, config.seed()));
   consent::ConsentOpsContext consent_context{
@@ -79,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
             if (message != nullptr) g->dispatcher_->messages()->Put(message_seq, message);
             g->dispatcher_->Notify(recipients);
           },
+      .on_consents_changed = [g] { g->decider_->Invalidate(); },
   };
   SB_RETURN_IF_ERROR(consent::ApplySeedConsents(gw->committer_.get(), *gw->store_, consent_context,
                                                 config.seed().consents()));

@@ -113,9 +113,13 @@ std::string ConsentVersion(absl::string_view client_id, absl::string_view consen
   out += EncodeSeq(version);
   return out;
 }
-std::string BreakGlass(absl::string_view client_id, absl::string_view organisation_id) {
+std::string BreakGlassPrefix(absl::string_view client_id) {
   std::string out = Join("glass", client_id);
   out.push_back(kSep);
+  return out;
+}
+std::string BreakGlass(absl::string_view client_id, absl::string_view organisation_id) {
+  std::string out = BreakGlassPrefix(client_id);
   out.append(organisation_id.data(), organisation_id.size());
   return out;
 }

@@ -73,6 +73,7 @@ std::string ConsentVersion(absl::string_view client_id, absl::string_view consen
 std::string ConsentVersionPrefix(absl::string_view client_id);
 // A member's break-glass grant for a client.
 std::string BreakGlass(absl::string_view client_id, absl::string_view organisation_id);
+std::string BreakGlassPrefix(absl::string_view client_id);
 // Deliveries to `recipient` about `client_id` that were withheld or sent
 // redacted (what a break-glass releases), by delivery sequence.
 std::string Withheld(absl::string_view recipient, absl::string_view client_id, uint64_t seq);

@@ -179,6 +179,7 @@ class GatewayTest : public ::testing::Test {
         .directory = &directory_,
         .events = &events_,
         .on_suspended = [this](const std::string& id) { suspended_.push_back(id); },
+        .on_care_team_changed = [this] { decider_->Invalidate(); },
     };
   }
 
@@ -191,6 +192,7 @@ class GatewayTest : public ::testing::Test {
                             const std::vector<std::string>& recipients) {
           notified_.push_back(recipients);
         },
+        .on_consents_changed = [this] { decider_->Invalidate(); },
     };
   }
 

@@ -527,7 +527,10 @@ TEST_F(ConsentTest, ConsentChangeMessagesRecordConsentsWithTheirHistory) {
   v1::ListConsentsRequest list;
   *list.mutable_client() = ClientA();
   v1::ListConsentsResponse listed;
+  // A member that is not the coordinator sees only the consents it recorded.
   ASSERT_TRUE(Consents("st-marys")->List(Ctx().get(), list, &listed).ok());
+  EXPECT_THAT(listed.consents(), IsEmpty());
+  ASSERT_TRUE(Consents("care-coord")->List(Ctx().get(), list, &listed).ok());
   ASSERT_EQ(listed.consents_size(), 2);
   EXPECT_EQ(listed.consents(0).version(), 2);
   EXPECT_EQ(listed.consents(0).status(), v1::Consent::INACTIVE);
@@ -536,6 +539,26 @@ TEST_F(ConsentTest, ConsentChangeMessagesRecordConsentsWithTheirHistory) {
   // Outside the care team the client does not exist.
   s = Consents("eastside-mh")->List(Ctx().get(), list, &listed);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // A consent naming HIV would tell a recipient that such content exists: a
+  // ConsentChange reaches the coordinator only, and the recorder lists its own.
+  auto housing = Subscribe("harbour-housing");
+  auto coord = Subscribe("care-coord");
+  v1::Consent hiv = Consent("c-hiv", Provision(v1::ConsentProvision::PERMIT));
+  *hiv.mutable_provision()->add_provisions() =
+      Provision(v1::ConsentProvision::DENY, {"harbour-housing"}, {"HIV"});
+  ASSERT_TRUE(As("st-marys")->Publish(message("cc-hiv", hiv, "st-marys")).ok());
+  ASSERT_TRUE(As("st-marys")->Publish(Note("after-hiv", {{"AFTER", {}}})).ok());
+  auto housing_got = UntilSentinel(housing.get(), "after-hiv");
+  EXPECT_THAT(housing_got, IsEmpty());
+  auto coord_got = UntilSentinel(coord.get(), "after-hiv");
+  ASSERT_EQ(coord_got.count("cc-hiv"), 1u);
+  EXPECT_TRUE(Contains(coord_got["cc-hiv"], "HIV"));
+  ASSERT_TRUE(Consents("st-marys")->List(Ctx().get(), list, &listed).ok());
+  ASSERT_EQ(listed.consents_size(), 1);
+  EXPECT_EQ(listed.consents(0).id(), "c-hiv");
+  ASSERT_TRUE(Consents("harbour-housing")->List(Ctx().get(), list, &listed).ok());
+  EXPECT_THAT(listed.consents(), IsEmpty());
 }
 
 TEST_F(ConsentTest, CheckAccessExplainsAndIsLimitedToOneselfUnlessCoordinator) {
