@@ -4,7 +4,7 @@
 // active member involved with the client: in its care team now, or subscribed to
 // the event), otherwise to the client's current care team plus the subscribers of
 // its event. Never to the source, never to a suspended member. The consent policy
-// (a later layer) then decides what each recipient may see.
+// (consent_policy.h) then decides what each recipient may see.
 //
 // Pure: no I/O, no clocks (the caller passes `now`). Thread-safe.
 #ifndef SWITCHBOARD_POLICY_ROUTING_POLICY_H_
