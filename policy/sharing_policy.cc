@@ -2,27 +2,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "policy/labels.h"
 #include "switchboard/common/field_checks.h"
 #include "switchboard/common/status_macros.h"
+#include "switchboard/common/text_proto.h"
 
 namespace switchboard::policy {
 namespace {
-
-class Collector final : public google::protobuf::io::ErrorCollector {
- public:
-  explicit Collector(absl::string_view origin) : origin_(origin) {}
-  void AddError(int line, int column, const std::string& message) override {
-    if (first_.empty()) first_ = absl::StrCat(origin_, ":", line + 1, ":", column + 1, ": ", message);
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string origin_;
-  std::string first_;
-};
 
 std::string RoleName(v1::Organisation::Role role) {
   return v1::Organisation::Role_Name(role);
@@ -141,13 +128,7 @@ absl::StatusOr<SharingPolicy> SharingPolicy::Parse(const std::string& text,
                                                    absl::string_view origin,
                                                    EventLookup known_event) {
   v1::SharingPolicy proto;
-  google::protobuf::TextFormat::Parser parser;
-  Collector errors(origin);
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &proto)) {
-    return absl::InvalidArgumentError(errors.first().empty() ? absl::StrCat(origin, ": unparseable")
-                                                             : errors.first());
-  }
+  SB_RETURN_IF_ERROR(ParseTextProto(text, origin, &proto));
   auto policy = FromProto(std::move(proto), known_event);
   if (!policy.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(origin, ": ", policy.status().message()));

@@ -7,25 +7,11 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "switchboard/common/field_checks.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "switchboard/common/status_macros.h"
+#include "switchboard/common/text_proto.h"
 
 namespace switchboard::gateway::config {
 namespace {
-
-class Collector final : public google::protobuf::io::ErrorCollector {
- public:
-  explicit Collector(std::string origin) : origin_(std::move(origin)) {}
-  void AddError(int line, int column, const std::string& message) override {
-    if (first_.empty()) first_ = absl::StrCat(origin_, ":", line + 1, ":", column + 1, ": ", message);
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string origin_;
-  std::string first_;
-};
 
 void Resolve(const std::string& base_dir, std::string* path) {
   if (path->empty() || base_dir.empty()) return;
@@ -55,13 +41,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 absl::StatusOr<v1::GatewayConfig> ParseConfig(const std::string& text, const std::string& origin,
                                               const std::string& base_dir) {
   v1::GatewayConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  Collector errors(origin);
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &config)) {
-    return absl::InvalidArgumentError(errors.first().empty() ? origin + ": does not parse"
-                                                             : errors.first());
-  }
+  SB_RETURN_IF_ERROR(ParseTextProto(text, origin, &config));
   ApplyDefaults(&config);
   Resolve(base_dir, config.mutable_data_dir());
   Resolve(base_dir, config.mutable_sharing_policy_file());

@@ -20,6 +20,7 @@ namespace keys = store::keys;
 namespace {
 
 constexpr char kBreakGlassEvent[] = "break-glass";
+constexpr char kConsentNoticeEvent[] = "consent-notice";
 
 absl::Status Refuse(store::Transaction& txn, v1::AuditRecord record, absl::Status status) {
   txn.AuditOnRefusal(identity::Refusal(std::move(record), status));
@@ -53,6 +54,97 @@ bool MayChange(const identity::Caller& caller, const v1::Consent& existing,
                const v1::CareTeam& team, const registry::Directory::Snapshot& dir, absl::Time now) {
   return caller.admin || existing.recorded_by() == caller.organisation_id ||
          IsCoordinator(team, dir, caller.organisation_id, now);
+}
+
+struct Notice {
+  std::string id;  // gateway message id; empty when nobody was told
+  std::vector<std::string> recipients;
+};
+
+// Queues a gateway notice (`kind`, `text`) about the client to its coordinators
+// other than the caller, in `txn`.
+absl::StatusOr<Notice> QueueNotice(store::Transaction& txn, const ConsentOpsContext& ctx,
+                                   const identity::Caller& caller, const std::string& client_id,
+                                   const std::string& kind, absl::Time until,
+                                   const std::string& text) {
+  const absl::Time now = txn.now();
+  SB_ASSIGN_OR_RETURN(v1::CareTeam team, TeamInTxn(txn, client_id));
+  Notice notice;
+  notice.recipients = Coordinators(team, *ctx.directory->snapshot(), now);
+  std::erase(notice.recipients, caller.organisation_id);
+  if (notice.recipients.empty()) return notice;
+  const uint64_t message_seq = txn.NextSeq();
+  notice.id = store::GatewayMessageId(message_seq);
+  auto message = std::make_shared<v1::Message>();
+  v1::MessageHeader* h = message->mutable_header();
+  h->set_id(notice.id);
+  h->set_event(kind);
+  h->set_source(kGatewaySource);
+  h->mutable_client()->set_system(kEnterpriseIdSystem);
+  h->mutable_client()->set_value(client_id);
+  *h->mutable_occurred_at() = ToProtoTime(now);
+  h->set_purpose_of_use("HOPERAT");
+  v1::Notification* n = message->mutable_notification();
+  n->set_kind(kind);
+  n->set_subject_organisation(caller.organisation_id);
+  if (until != absl::InfinitePast()) *n->mutable_until() = ToProtoTime(until);
+  n->set_text(text);
+  v1::StoredMessage stored;
+  *stored.mutable_message() = *message;
+  stored.set_client_id(client_id);
+  v1::Receipt* receipt = stored.mutable_receipt();
+  receipt->set_message_id(notice.id);
+  receipt->set_source(kGatewaySource);
+  receipt->set_gateway_message_id(notice.id);
+  *receipt->mutable_accepted_at() = ToProtoTime(now);
+  v1::StoredDelivery delivery;
+  v1::Delivery* d = delivery.mutable_delivery();
+  d->set_state(v1::Delivery::PENDING);
+  d->set_message_id(notice.id);
+  d->set_source(kGatewaySource);
+  d->set_gateway_message_id(notice.id);
+  d->set_event(kind);
+  *d->mutable_created_at() = ToProtoTime(now);
+  delivery.set_message_seq(message_seq);
+  delivery.set_client_id(client_id);
+  for (const std::string& to : notice.recipients) {
+    const uint64_t seq = txn.NextSeq();
+    d->set_id(store::DeliveryId(seq));
+    d->set_recipient(to);
+    auto* r = receipt->add_recipients();
+    r->set_organisation_id(to);
+    r->set_delivery_id(d->id());
+    txn.PutProto(Cf::kOutbox, keys::RecipientSeq(to, seq), delivery);
+  }
+  txn.PutProto(Cf::kMessages, keys::Sequence(message_seq), stored);
+  txn.OnCommit([ctx, message_seq, message, to = notice.recipients] {
+    if (ctx.on_queued) ctx.on_queued(message_seq, message, to);
+  });
+  return notice;
+}
+
+// A consent change not made by one of the client's coordinators is told to
+// them (any care-team member may record one, and the newest of a scope
+// applies): appends who was told to `record`'s detail.
+absl::Status NoticeUnlessCoordinator(store::Transaction& txn, const ConsentOpsContext& ctx,
+                                     const identity::Caller& caller, const std::string& client_id,
+                                     const v1::CareTeam& team,
+                                     const registry::Directory::Snapshot& dir,
+                                     const std::string& what, const v1::Consent& c,
+                                     v1::AuditRecord* record) {
+  if (IsCoordinator(team, dir, caller.organisation_id, txn.now())) return absl::OkStatus();
+  SB_ASSIGN_OR_RETURN(
+      Notice notice,
+      QueueNotice(txn, ctx, caller, client_id, kConsentNoticeEvent, absl::InfinitePast(),
+                  absl::StrCat(caller.organisation_id,
+                               caller.user.empty() ? "" : absl::StrCat(" (", caller.user, ")"), " ",
+                               what, " for client ", client_id, "; signed form: ",
+                               c.source_reference().empty() ? "none given" : c.source_reference())));
+  if (!notice.id.empty()) {
+    absl::StrAppend(record->mutable_detail(), "; coordinators notified: [",
+                    absl::StrJoin(notice.recipients, ","), "] by ", notice.id);
+  }
+  return absl::OkStatus();
 }
 
 // Stores `c` as the current and a historical version.
@@ -110,6 +202,8 @@ absl::Status RecordConsent(store::Transaction& txn, const ConsentOpsContext& ctx
   *c.mutable_updated_at() = ToProtoTime(now);
   Put(txn, ctx, client_id, c);
   record.set_detail(absl::StrCat(found ? "changed " : "recorded ", Describe(c)));
+  SB_RETURN_IF_ERROR(NoticeUnlessCoordinator(txn, ctx, caller, client_id, team, *dir,
+                                             record.detail(), c, &record));
   txn.Audit(std::move(record));
   *out = std::move(c);
   return absl::OkStatus();
@@ -157,6 +251,8 @@ absl::Status RevokeConsent(store::Transaction& txn, const ConsentOpsContext& ctx
   *c.mutable_updated_at() = ToProtoTime(now);
   Put(txn, ctx, client_id, c);
   record.set_detail(absl::StrCat("revoked ", Describe(c)));
+  SB_RETURN_IF_ERROR(NoticeUnlessCoordinator(txn, ctx, caller, client_id, team, *dir,
+                                             record.detail(), c, &record));
   txn.Audit(std::move(record));
   *out = std::move(c);
   return absl::OkStatus();
@@ -221,63 +317,15 @@ absl::Status GrantBreakGlass(store::Transaction& txn, const ConsentOpsContext& c
   }
 
   // A notice to the client's coordinators (other than the caller).
-  SB_ASSIGN_OR_RETURN(v1::CareTeam team, TeamInTxn(txn, client_id));
-  std::vector<std::string> notify = Coordinators(team, *ctx.directory->snapshot(), now);
-  notify.erase(std::remove(notify.begin(), notify.end(), caller.organisation_id), notify.end());
-  std::string notice_id;
-  if (!notify.empty()) {
-    const uint64_t message_seq = txn.NextSeq();
-    notice_id = store::GatewayMessageId(message_seq);
-    auto message = std::make_shared<v1::Message>();
-    v1::MessageHeader* h = message->mutable_header();
-    h->set_id(notice_id);
-    h->set_event(kBreakGlassEvent);
-    h->set_source(kGatewaySource);
-    h->mutable_client()->set_system(kEnterpriseIdSystem);
-    h->mutable_client()->set_value(client_id);
-    *h->mutable_occurred_at() = ToProtoTime(now);
-    h->set_purpose_of_use("HOPERAT");
-    v1::Notification* n = message->mutable_notification();
-    n->set_kind(kBreakGlassEvent);
-    n->set_subject_organisation(caller.organisation_id);
-    *n->mutable_until() = ToProtoTime(until);
-    n->set_text(absl::StrCat(caller.organisation_id,
-                             caller.user.empty() ? "" : absl::StrCat(" (", caller.user, ")"),
-                             " used emergency access (break-glass) to client ", client_id, " until ",
-                             absl::FormatTime("%Y-%m-%d %H:%M UTC", until, absl::UTCTimeZone()),
-                             ". Reason given: ", reason));
-    v1::StoredMessage stored;
-    *stored.mutable_message() = *message;
-    stored.set_client_id(client_id);
-    v1::Receipt* receipt = stored.mutable_receipt();
-    receipt->set_message_id(notice_id);
-    receipt->set_source(kGatewaySource);
-    receipt->set_gateway_message_id(notice_id);
-    *receipt->mutable_accepted_at() = ToProtoTime(now);
-    v1::StoredDelivery delivery;
-    v1::Delivery* d = delivery.mutable_delivery();
-    d->set_state(v1::Delivery::PENDING);
-    d->set_message_id(notice_id);
-    d->set_source(kGatewaySource);
-    d->set_gateway_message_id(notice_id);
-    d->set_event(kBreakGlassEvent);
-    *d->mutable_created_at() = ToProtoTime(now);
-    delivery.set_message_seq(message_seq);
-    delivery.set_client_id(client_id);
-    for (const std::string& to : notify) {
-      const uint64_t seq = txn.NextSeq();
-      d->set_id(store::DeliveryId(seq));
-      d->set_recipient(to);
-      auto* r = receipt->add_recipients();
-      r->set_organisation_id(to);
-      r->set_delivery_id(d->id());
-      txn.PutProto(Cf::kOutbox, keys::RecipientSeq(to, seq), delivery);
-    }
-    txn.PutProto(Cf::kMessages, keys::Sequence(message_seq), stored);
-    txn.OnCommit([ctx, message_seq, message, notify] {
-      if (ctx.on_queued) ctx.on_queued(message_seq, message, notify);
-    });
-  }
+  SB_ASSIGN_OR_RETURN(
+      Notice notice,
+      QueueNotice(txn, ctx, caller, client_id, kBreakGlassEvent, until,
+                  absl::StrCat(caller.organisation_id,
+                               caller.user.empty() ? "" : absl::StrCat(" (", caller.user, ")"),
+                               " used emergency access (break-glass) to client ", client_id,
+                               " until ",
+                               absl::FormatTime("%Y-%m-%d %H:%M UTC", until, absl::UTCTimeZone()),
+                               ". Reason given: ", reason)));
   if (!released.empty()) {
     txn.OnCommit([ctx, org = caller.organisation_id] {
       if (ctx.on_queued) ctx.on_queued(0, nullptr, {org});
@@ -291,8 +339,8 @@ absl::Status GrantBreakGlass(store::Transaction& txn, const ConsentOpsContext& c
       "purpose ETREAT until ", absl::FormatTime(absl::RFC3339_sec, until, absl::UTCTimeZone()),
       "; reason: ", reason, "; released ", released.size(), " delivery(ies)",
       released.empty() ? "" : absl::StrCat(" [", absl::StrJoin(released, ","), "]"),
-      "; coordinators notified: [", absl::StrJoin(notify, ","), "]",
-      notice_id.empty() ? "" : absl::StrCat(" by ", notice_id)));
+      "; coordinators notified: [", absl::StrJoin(notice.recipients, ","), "]",
+      notice.id.empty() ? "" : absl::StrCat(" by ", notice.id)));
   txn.Audit(std::move(record));
   *out = std::move(grant);
   return absl::OkStatus();

@@ -17,6 +17,18 @@ absl::Status NoClient(const v1::ClientIdentifier& id) {
 
 }  // namespace
 
+std::optional<std::string> ConsentsService::ResolveOrFinish(
+    const v1::ClientIdentifier& id, const v1::AuditRecord& record, const absl::Status& unknown,
+    const identity::RpcGuard::Finish& finish) const {
+  auto client_id = registry::ResolveClient(*store_, id);
+  if (!client_id.ok()) {
+    finish(client_id.status());
+    return std::nullopt;
+  }
+  if (!client_id->has_value()) guard_->Refuse(record, unknown, finish);
+  return *std::move(client_id);
+}
+
 grpc::ServerUnaryReactor* ConsentsService::Record(grpc::CallbackServerContext* ctx,
                                                   const v1::RecordConsentRequest* request,
                                                   v1::Consent* response) {
@@ -31,20 +43,14 @@ grpc::ServerUnaryReactor* ConsentsService::Record(grpc::CallbackServerContext* c
     guard_->Refuse(record, s, finish);
     return reactor;
   }
-  auto client_id = registry::ResolveClient(*store_, in.client());
-  if (!client_id.ok()) {
-    finish(client_id.status());
-    return reactor;
-  }
-  if (!client_id->has_value()) {
-    guard_->Refuse(record,
-                   absl::InvalidArgumentError(absl::StrCat(
-                       "consent.client: no client with identifier '", IdentifierText(in.client()), "'")),
-                   finish);
-    return reactor;
-  }
+  auto client_id = ResolveOrFinish(
+      in.client(), record,
+      absl::InvalidArgumentError(absl::StrCat("consent.client: no client with identifier '",
+                                              IdentifierText(in.client()), "'")),
+      finish);
+  if (!client_id) return reactor;
   committer_->Submit(
-      [this, caller = *caller, id = **client_id, in, response](store::Transaction& txn) {
+      [this, caller = *caller, id = *client_id, in, response](store::Transaction& txn) {
         return RecordConsent(txn, context_, caller, kOp, "consent", id, in, response);
       },
       finish);
@@ -67,17 +73,10 @@ grpc::ServerUnaryReactor* ConsentsService::Revoke(grpc::CallbackServerContext* c
     guard_->Refuse(record, s, finish);
     return reactor;
   }
-  auto client_id = registry::ResolveClient(*store_, request->client());
-  if (!client_id.ok()) {
-    finish(client_id.status());
-    return reactor;
-  }
-  if (!client_id->has_value()) {
-    guard_->Refuse(record, NoClient(request->client()), finish);
-    return reactor;
-  }
+  auto client_id = ResolveOrFinish(request->client(), record, NoClient(request->client()), finish);
+  if (!client_id) return reactor;
   committer_->Submit(
-      [this, caller = *caller, id = **client_id, request, response](store::Transaction& txn) {
+      [this, caller = *caller, id = *client_id, request, response](store::Transaction& txn) {
         return RevokeConsent(txn, context_, caller, id, request->client(), request->consent_id(),
                              request->reason(), response);
       },
@@ -98,17 +97,10 @@ grpc::ServerUnaryReactor* ConsentsService::List(grpc::CallbackServerContext* ctx
     guard_->Refuse(record, s, finish);
     return reactor;
   }
-  auto client_id = registry::ResolveClient(*store_, request->client());
-  if (!client_id.ok()) {
-    finish(client_id.status());
-    return reactor;
-  }
-  if (!client_id->has_value()) {
-    guard_->Refuse(record, NoClient(request->client()), finish);
-    return reactor;
-  }
-  record.set_client_id(**client_id);
-  auto team = registry::ReadCareTeam(*store_, **client_id);
+  auto client_id = ResolveOrFinish(request->client(), record, NoClient(request->client()), finish);
+  if (!client_id) return reactor;
+  record.set_client_id(*client_id);
+  auto team = registry::ReadCareTeam(*store_, *client_id);
   if (!team.ok()) {
     finish(team.status());
     return reactor;
@@ -117,7 +109,7 @@ grpc::ServerUnaryReactor* ConsentsService::List(grpc::CallbackServerContext* ctx
     guard_->Refuse(record, NoClient(request->client()), finish);
     return reactor;
   }
-  auto history = ReadConsentHistory(*store_, **client_id);
+  auto history = ReadConsentHistory(*store_, *client_id);
   if (!history.ok()) {
     finish(history.status());
     return reactor;
@@ -166,17 +158,10 @@ grpc::ServerUnaryReactor* ConsentsService::CheckAccess(grpc::CallbackServerConte
     guard_->Refuse(record, s, finish);
     return reactor;
   }
-  auto client_id = registry::ResolveClient(*store_, request->client());
-  if (!client_id.ok()) {
-    finish(client_id.status());
-    return reactor;
-  }
-  if (!client_id->has_value()) {
-    guard_->Refuse(record, NoClient(request->client()), finish);
-    return reactor;
-  }
-  record.set_client_id(**client_id);
-  auto loaded = decider_->Load(**client_id);
+  auto client_id = ResolveOrFinish(request->client(), record, NoClient(request->client()), finish);
+  if (!client_id) return reactor;
+  record.set_client_id(*client_id);
+  auto loaded = decider_->Load(*client_id);
   if (!loaded.ok()) {
     finish(loaded.status());
     return reactor;
@@ -236,16 +221,9 @@ grpc::ServerUnaryReactor* ConsentsService::BreakGlass(grpc::CallbackServerContex
     guard_->Refuse(record, s, finish);
     return reactor;
   }
-  auto client_id = registry::ResolveClient(*store_, request->client());
-  if (!client_id.ok()) {
-    finish(client_id.status());
-    return reactor;
-  }
-  if (!client_id->has_value()) {
-    guard_->Refuse(record, NoClient(request->client()), finish);
-    return reactor;
-  }
-  record.set_client_id(**client_id);
+  auto client_id = ResolveOrFinish(request->client(), record, NoClient(request->client()), finish);
+  if (!client_id) return reactor;
+  record.set_client_id(*client_id);
   std::vector<v1::Organisation::Role> roles;
   if (const v1::Organisation* org = context_.directory->snapshot()->Find(caller->organisation_id)) {
     for (int r : org->roles()) roles.push_back(static_cast<v1::Organisation::Role>(r));
@@ -259,13 +237,13 @@ grpc::ServerUnaryReactor* ConsentsService::BreakGlass(grpc::CallbackServerContex
                    finish);
     return reactor;
   }
-  auto candidates = ReleaseCandidates(*store_, caller->organisation_id, **client_id);
+  auto candidates = ReleaseCandidates(*store_, caller->organisation_id, *client_id);
   if (!candidates.ok()) {
     finish(candidates.status());
     return reactor;
   }
   committer_->Submit(
-      [this, caller = *caller, id = **client_id, reason = request->reason(),
+      [this, caller = *caller, id = *client_id, reason = request->reason(),
        candidates = *std::move(candidates), response](store::Transaction& txn) {
         return GrantBreakGlass(txn, context_, caller, kOp, id, reason, candidates, "", response);
       },

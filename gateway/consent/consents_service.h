@@ -6,6 +6,9 @@
 #ifndef SWITCHBOARD_GATEWAY_CONSENT_CONSENTS_SERVICE_H_
 #define SWITCHBOARD_GATEWAY_CONSENT_CONSENTS_SERVICE_H_
 
+#include <optional>
+#include <string>
+
 #include "gateway/consent/access.h"
 #include "gateway/consent/consent_ops.h"
 #include "gateway/identity/rpc_guard.h"
@@ -40,6 +43,14 @@ class ConsentsService final : public v1::Consents::CallbackService {
                                        v1::BreakGlassGrant* response) override;
 
  private:
+  // The enterprise id of the client `id` names. When there is none (an audited
+  // refusal answering `unknown`) or the read fails, finishes the call and
+  // returns nullopt.
+  std::optional<std::string> ResolveOrFinish(const v1::ClientIdentifier& id,
+                                             const v1::AuditRecord& record,
+                                             const absl::Status& unknown,
+                                             const identity::RpcGuard::Finish& finish) const;
+
   // Constant after construction.
   const identity::RpcGuard* const guard_;
   const store::Store* const store_;

@@ -62,11 +62,18 @@ v1::Delivery MakeDelivery(const v1::StoredDelivery& stored, uint32_t attempts, a
 
 namespace {
 
-// Applies what a stream knows of its sends to a stored delivery.
-void ApplySent(const SentDelivery& sent, v1::Delivery* d) {
+// Applies what a stream knows of its sends to a stored delivery: the attempt
+// count and the disclosure decision of the last send (kept so that a later
+// stream acknowledging it can audit what was disclosed).
+void ApplySent(const SentDelivery& sent, v1::StoredDelivery* stored) {
+  v1::Delivery* d = stored->mutable_delivery();
   if (sent.attempts > 0) {
     d->set_attempts(std::max(d->attempts(), sent.attempts));
     *d->mutable_last_attempt_at() = ToProtoTime(sent.last_attempt_at);
+  }
+  if (!sent.decision.empty()) {
+    stored->set_decision(sent.decision);
+    stored->set_redacted(sent.redacted);
   }
 }
 
@@ -80,7 +87,7 @@ absl::Status RecordAttempts(store::Transaction& txn, const std::string& recipien
     v1::StoredDelivery stored;
     SB_ASSIGN_OR_RETURN(bool queued, txn.GetProto(Cf::kOutbox, key, &stored));
     if (!queued) continue;  // acknowledged meanwhile
-    ApplySent(s, stored.mutable_delivery());
+    ApplySent(s, &stored);
     txn.PutProto(Cf::kOutbox, key, stored);
   }
   return absl::OkStatus();
@@ -93,14 +100,10 @@ absl::Status Acknowledge(store::Transaction& txn, const identity::Caller& caller
     v1::StoredDelivery stored;
     SB_ASSIGN_OR_RETURN(bool queued, txn.GetProto(Cf::kOutbox, key, &stored));
     if (!queued) continue;
+    ApplySent(a, &stored);
     v1::Delivery* d = stored.mutable_delivery();
-    ApplySent(a, d);
     d->set_state(v1::Delivery::DELIVERED);
     *d->mutable_delivered_at() = ToProtoTime(txn.now());
-    if (!a.decision.empty()) {
-      stored.set_decision(a.decision);
-      stored.set_redacted(a.redacted);
-    }
     txn.Delete(Cf::kOutbox, key);
     txn.PutProto(Cf::kDeliveries, key, stored);
 
@@ -111,13 +114,13 @@ absl::Status Acknowledge(store::Transaction& txn, const identity::Caller& caller
     record.set_message_id(d->message_id());
     record.set_delivery_id(d->id());
     record.set_subject_organisation(d->source());
-    if (a.redacted) {
+    if (stored.redacted()) {
       txn.Put(Cf::kConsents, keys::Withheld(caller.organisation_id, stored.client_id(), a.seq), "");
     }
     record.set_detail(absl::StrCat(
         "event=", d->event(), " acknowledged after ", d->attempts(), " attempt(s); disclosed ",
-        a.redacted ? "redacted" : "whole", ": ",
-        a.decision.empty() ? "sent by an earlier stream" : a.decision));
+        stored.redacted() ? "redacted" : "whole", ": ",
+        stored.decision().empty() ? "decision not known (sent before a restart)" : stored.decision()));
     txn.Audit(std::move(record));
   }
   return absl::OkStatus();

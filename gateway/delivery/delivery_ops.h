@@ -58,8 +58,9 @@ absl::StatusOr<std::shared_ptr<const v1::Message>> ReadMessage(const store::Stor
 // `attempts` (counting this send) and last_attempt_at `now`.
 v1::Delivery MakeDelivery(const v1::StoredDelivery& stored, uint32_t attempts, absl::Time now);
 
-// Transaction: stores the attempt counts of deliveries still queued (a stream
-// that ends without their acknowledgement). Safe in any order with Acknowledge.
+// Transaction: stores the attempt counts and last disclosure decisions of
+// deliveries still queued (a stream that ends without their acknowledgement).
+// Safe in any order with Acknowledge.
 absl::Status RecordAttempts(store::Transaction& txn, const std::string& recipient,
                             const std::vector<SentDelivery>& sent);
 

@@ -314,7 +314,8 @@ void SubscribeSession::OnDone() {
     absl::MutexLock lock(&mu_);
     self.swap(self_);
     for (const auto& [seq, sent] : in_flight_) {
-      unacknowledged.push_back(SentDelivery{seq, sent.attempts, sent.sent_at});
+      unacknowledged.push_back(
+          SentDelivery{seq, sent.attempts, sent.sent_at, sent.decision, sent.redacted});
     }
     in_flight_.clear();
   }

@@ -561,6 +561,34 @@ TEST_F(ConsentTest, ConsentChangeMessagesRecordConsentsWithTheirHistory) {
   EXPECT_THAT(listed.consents(), IsEmpty());
 }
 
+// Any care-team member may record a consent (it holds the signed form), and the
+// newest of a scope applies: the coordinator is told of every change it did
+// not make itself.
+TEST_F(ConsentTest, AConsentChangedByAnotherMemberIsToldToTheCoordinator) {
+  auto coord = Subscribe("care-coord");
+  v1::ConsentProvision root = Provision(v1::ConsentProvision::PERMIT);
+  *root.add_provisions() = Provision(v1::ConsentProvision::PERMIT, {"harbour-housing"}, {"PSY"});
+  ASSERT_NO_FATAL_FAILURE(Record(Consent("c-housing", root), "harbour-housing"));
+  auto notice = coord->Next();
+  ASSERT_TRUE(notice.has_value());
+  coord->Ack({notice->id()});
+  EXPECT_EQ(notice->event(), "consent-notice");
+  EXPECT_EQ(notice->source(), "gateway");
+  EXPECT_EQ(notice->message().notification().subject_organisation(), "harbour-housing");
+  EXPECT_THAT(notice->message().notification().text(),
+              HasSubstr("recorded consent c-housing v1 ACTIVE"));
+  // The coordinator's own revocation is not told back to it.
+  v1::RevokeConsentRequest revoke;
+  *revoke.mutable_client() = ClientA();
+  revoke.set_consent_id("c-housing");
+  revoke.set_reason("not what the client signed");
+  v1::Consent out;
+  ASSERT_TRUE(Consents("care-coord")->Revoke(Ctx().get(), revoke, &out).ok());
+  ASSERT_TRUE(As("st-marys")->Publish(Note("after-revoke", {{"AFTER", {}}})).ok());
+  EXPECT_THAT(UntilSentinel(coord.get(), "after-revoke"), IsEmpty());
+  EXPECT_TRUE(coord->Close().ok());
+}
+
 TEST_F(ConsentTest, CheckAccessExplainsAndIsLimitedToOneselfUnlessCoordinator) {
   v1::ConsentProvision root = Provision(v1::ConsentProvision::PERMIT);
   *root.add_provisions() = Provision(v1::ConsentProvision::DENY, {"harbour-housing"}, {"MH"});

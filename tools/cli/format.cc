@@ -178,7 +178,9 @@ std::string FormatReceipt(const v1::Receipt& r) {
   std::string out = absl::StrCat("accepted ", r.message_id(), " from ", r.source(), " as ",
                                  r.gateway_message_id(), " at ", FormatTime(r.accepted_at()), "\n");
   if (r.recipients().empty()) {
-    absl::StrAppend(&out, "  routed to nobody (no care team member or subscriber to send it to)\n");
+    absl::StrAppend(&out,
+                    "  routed to nobody (no care-team member or subscriber, or none that the "
+                    "client's consent lets receive it)\n");
   }
   for (const auto& rec : r.recipients()) {
     absl::StrAppend(&out, absl::StrFormat("  -> %-20s %s\n", rec.organisation_id(), rec.delivery_id()));
@@ -286,8 +288,9 @@ std::string FormatConsentHistory(const v1::ClientIdentifier& client,
                                  const google::protobuf::RepeatedPtrField<v1::Consent>& consents) {
   const std::string who = absl::StrCat(client.system(), "|", client.value());
   if (consents.empty()) {
-    return absl::StrCat("no consent recorded for ", who,
-                        " (the sharing policy's defaults apply)\n");
+    return absl::StrCat("no consent of ", who,
+                        " that you may see (the client's coordinators and admins see every "
+                        "consent; other members those they recorded)\n");
   }
   std::string out =
       absl::StrCat("consents of ", who, ": ", consents.size(),
