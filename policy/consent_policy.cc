@@ -146,6 +146,21 @@ const char* AudienceName(SharingPolicy::Audience a) {
 
 }  // namespace
 
+std::vector<const v1::Consent*> ApplicableConsents(absl::Span<const v1::Consent> consents,
+                                                  absl::Time now) {
+  // Ordered by scope, so that decisions list reasons in a stable order.
+  std::map<std::string, const v1::Consent*, std::less<>> current;
+  for (const v1::Consent& c : consents) {
+    if (c.status() != v1::Consent::ACTIVE) continue;
+    if (c.has_period() && !PeriodContains(c.period(), now)) continue;
+    auto [it, inserted] = current.emplace(std::string(ScopeOf(c)), &c);
+    if (!inserted && Newer(c, *it->second)) it->second = &c;
+  }
+  std::vector<const v1::Consent*> out;
+  for (const auto& [scope, consent] : current) out.push_back(consent);
+  return out;
+}
+
 ContentDecision DecideContent(const Recipient& recipient, const Content& content,
                               absl::Span<const v1::Consent> consents,
                               const SharingPolicy& policy, absl::Time now) {
@@ -163,17 +178,9 @@ ContentDecision DecideContent(const Recipient& recipient, const Content& content
                                                 absl::UTCTimeZone()))};
   }
 
-  // The newest active, in-period consent of each scope.
-  std::map<std::string, const v1::Consent*, std::less<>> current;
-  for (const v1::Consent& c : consents) {
-    if (c.status() != v1::Consent::ACTIVE) continue;
-    if (c.has_period() && !PeriodContains(c.period(), now)) continue;
-    auto [it, inserted] = current.emplace(std::string(ScopeOf(c)), &c);
-    if (!inserted && Newer(c, *it->second)) it->second = &c;
-  }
   std::string permit_reason;
   std::string not_applicable;
-  for (const auto& [scope, consent] : current) {
+  for (const v1::Consent* consent : ApplicableConsents(consents, now)) {
     ConsentVerdict v = Evaluate(*consent, recipient, content, policy, now);
     if (v.verdict == Verdict::kDeny) return {false, std::move(v.reason)};
     if (v.verdict == Verdict::kPermit && permit_reason.empty()) permit_reason = std::move(v.reason);

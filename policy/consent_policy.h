@@ -69,6 +69,12 @@ struct ContentDecision {
   std::string reason;
 };
 
+// The consents that apply at `now` (step 3 above): of those ACTIVE whose period
+// contains `now`, the newest of each scope. `consents`: the current version of
+// each consent (any status). Points into `consents`.
+std::vector<const v1::Consent*> ApplicableConsents(absl::Span<const v1::Consent> consents,
+                                                  absl::Time now);
+
 // `consents`: the current version of each of the client's consents (any status).
 ContentDecision DecideContent(const Recipient& recipient, const Content& content,
                               absl::Span<const v1::Consent> consents,

@@ -1,6 +1,7 @@
 #include "gateway/consent/consents_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gateway/common/grpc_status.h"
 #include "gateway/registry/registry_ops.h"
 #include "policy/labels.h"
@@ -199,9 +200,9 @@ grpc::ServerUnaryReactor* ConsentsService::CheckAccess(grpc::CallbackServerConte
   v1::AccessDecision* out = response->mutable_decision();
   out->set_effect(d.permit ? v1::AccessDecision::PERMIT : v1::AccessDecision::DENY);
   out->set_reason(d.reason);
-  record.set_detail(absl::StrCat("checked ", request->recipient(), " ", purpose, " ",
-                                 request->event(), ": ", d.permit ? "permit" : "deny", " (",
-                                 d.reason, ")"));
+  record.set_detail(absl::StrCat(
+      "checked ", request->recipient(), " ", purpose, " ", request->event(), " labels [",
+      absl::StrJoin(content.labels, ","), "]: ", d.permit ? "permit" : "deny", " (", d.reason, ")"));
   identity::SubmitAudit(committer_, std::move(record), absl::OkStatus(), finish);
   return reactor;
 }

@@ -151,7 +151,8 @@ TEST_F(SbctlTest, ConsentListAndCheckExplainTheSeededConsent) {
   std::string out = Sbctl("care-coord", absl::StrCat("consent list ", kClient), &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("1 version, newest first"));
-  EXPECT_THAT(out, HasSubstr("consent consent-0001-2026-11  version 1  ACTIVE"));
+  EXPECT_THAT(out, HasSubstr("consent consent-0001-2026-11  version 1  ACTIVE  (scope "
+                             "patient-privacy)  [applies now]"));
   EXPECT_THAT(out, HasSubstr(" by care-coord\n"));
   EXPECT_THAT(out, HasSubstr("care-coord:forms/2026-11-02-client-0001-consent.pdf"));
   EXPECT_THAT(out, HasSubstr("    PERMIT (everyone)\n"
@@ -229,6 +230,14 @@ TEST_F(SbctlTest, DemoConsentFilesRecordAndDecideAsTheirNamesSay) {
   out = check("harbour-housing", "--event discharge");
   EXPECT_THAT(out, StartsWith("PERMIT"));
   EXPECT_THAT(out, HasSubstr("consent-0001-share-all-but-mental-health-with-housing v1"));
+  // The newest of the scope applies; the list says the seeded one no longer does.
+  out = Sbctl("care-coord", absl::StrCat("consent list ", kClient), &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("consent-0001-share-all-but-mental-health-with-housing  version 1  "
+                             "ACTIVE  (scope patient-privacy)  [applies now]"));
+  EXPECT_THAT(out, HasSubstr("consent consent-0001-2026-11  version 1  ACTIVE  (scope "
+                             "patient-privacy)  [superseded by consent "
+                             "consent-0001-share-all-but-mental-health-with-housing]"));
 
   out = Sbctl("care-coord", "consent record " + dir + "family-only-appointment-dates.json", &code);
   ASSERT_EQ(code, 0) << out;

@@ -7,8 +7,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "policy/consent_policy.h"
 #include "policy/labels.h"
 #include "switchboard/common/time_util.h"
 
@@ -251,11 +253,14 @@ std::string FormatCareTeam(const v1::CareTeam& team) {
 }
 
 std::string FormatAuditRecord(const v1::AuditRecord& r) {
-  return absl::StrFormat("%6d %s %-16s %-18s %-8s %-12s %s %s\n", r.seq(), FormatTime(r.at()),
-                         v1::AuditRecord::Action_Name(r.action()),
-                         r.actor_organisation().empty() ? "(unknown)" : r.actor_organisation(),
-                         v1::AuditRecord::Outcome_Name(r.outcome()),
-                         r.client_id().empty() ? "-" : r.client_id(), r.operation(), r.detail());
+  return absl::StrFormat(
+      "%6d %s %-16s %-18s %-8s %-12s %s %s%s\n", r.seq(), FormatTime(r.at()),
+      v1::AuditRecord::Action_Name(r.action()),
+      r.actor_organisation().empty() ? "(unknown)" : r.actor_organisation(),
+      v1::AuditRecord::Outcome_Name(r.outcome()), r.client_id().empty() ? "-" : r.client_id(),
+      r.operation(),
+      r.subject_organisation().empty() ? "" : absl::StrCat("[", r.subject_organisation(), "] "),
+      r.detail());
 }
 
 std::string FormatProvisions(const v1::ConsentProvision& root, const std::string& indent) {
@@ -297,10 +302,32 @@ std::string FormatConsentHistory(const v1::ClientIdentifier& client,
                    consents.size() == 1 ? " version" : " versions", ", newest first\n");
   // Newest first: the first version seen of an id is its current one.
   absl::flat_hash_map<std::string, int64_t> current;
+  std::vector<v1::Consent> current_versions;
   for (const v1::Consent& c : consents) {
-    auto [it, inserted] = current.emplace(c.id(), c.version());
-    const std::string note =
-        inserted ? "" : absl::StrCat("[superseded by version ", it->second, "]");
+    if (current.emplace(c.id(), c.version()).second) current_versions.push_back(c);
+  }
+  // Which of them applies now (the newest active one of each scope), as the
+  // gateway decides.
+  absl::flat_hash_map<std::string, std::string> applies;  // id -> note
+  const auto applicable = policy::ApplicableConsents(current_versions, absl::Now());
+  for (const v1::Consent* c : applicable) applies[c->id()] = "[applies now]";
+  auto scope = [](const v1::Consent& c) {
+    return c.scope().empty() ? std::string("patient-privacy") : c.scope();
+  };
+  for (const v1::Consent& c : current_versions) {
+    if (c.status() != v1::Consent::ACTIVE || applies.contains(c.id())) continue;
+    for (const v1::Consent* a : applicable) {
+      if (scope(*a) == scope(c)) {
+        applies[c.id()] = absl::StrCat("[superseded by consent ", a->id(), "]");
+      }
+    }
+    if (!applies.contains(c.id())) applies[c.id()] = "[not in force now: see its period]";
+  }
+  for (const v1::Consent& c : consents) {
+    const int64_t newest = current.at(c.id());
+    const std::string note = c.version() != newest
+                                 ? absl::StrCat("[superseded by version ", newest, "]")
+                                 : (applies.contains(c.id()) ? applies.at(c.id()) : "");
     absl::StrAppend(&out, "\n", FormatConsent(c, note));
   }
   return out;
