@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/canonical_json/config.h"
+#include "adapters/hl7v2/hl7v2_adapter.h"
+#include "adapters/mapping/config.h"
 
 namespace switchboard::adapters {
 
@@ -57,8 +59,12 @@ std::vector<std::string> AdapterRegistry::Names() const {
 
 void RegisterBuiltinAdapters(AdapterRegistry& registry) {
   // Each built-in type is one line here. A failure is a programming error.
-  absl::Status s = registry.Register(std::make_unique<canonical_json::CanonicalJsonFactory>());
-  if (!s.ok()) abort();
+  auto add = [&registry](std::unique_ptr<AdapterFactory> factory) {
+    if (!registry.Register(std::move(factory)).ok()) abort();
+  };
+  add(std::make_unique<canonical_json::CanonicalJsonFactory>());
+  add(std::make_unique<hl7v2::Hl7v2Factory>());
+  add(std::make_unique<mapping::MappingFactory>());
 }
 
 }  // namespace switchboard::adapters
