@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/canonical_json/config.h"
+#include "adapters/fhir/fhir_adapter.h"
 #include "adapters/hl7v2/hl7v2_adapter.h"
 #include "adapters/mapping/config.h"
 
@@ -63,6 +64,7 @@ void RegisterBuiltinAdapters(AdapterRegistry& registry) {
     if (!registry.Register(std::move(factory)).ok()) abort();
   };
   add(std::make_unique<canonical_json::CanonicalJsonFactory>());
+  add(std::make_unique<fhir::FhirFactory>());
   add(std::make_unique<hl7v2::Hl7v2Factory>());
   add(std::make_unique<mapping::MappingFactory>());
 }
