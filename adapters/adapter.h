@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -20,6 +22,15 @@ struct PartnerPayload {
   std::string bytes;
 };
 
+// Decode's result with the report of what the adapter did not map.
+struct DecodeResult {
+  v1::Message message;
+  // Locations (in the partner format's own notation, e.g. a JSON path
+  // `Bundle.entry[1].resource(Patient).name`) of elements present but not mapped,
+  // in document order. Empty when the adapter does not report them.
+  std::vector<std::string> ignored;
+};
+
 class Adapter {
  public:
   virtual ~Adapter() = default;
@@ -29,6 +40,15 @@ class Adapter {
   // inbound direction. Does not validate routing-level rules (the gateway does).
   virtual absl::StatusOr<v1::Message> Decode(absl::string_view content_type,
                                              absl::string_view bytes) const = 0;
+
+  // Decode, plus the elements it dropped. Errors as Decode. The default reports
+  // nothing; adapters that can tell (fhir) override it.
+  virtual absl::StatusOr<DecodeResult> DecodeWithReport(absl::string_view content_type,
+                                                        absl::string_view bytes) const {
+    absl::StatusOr<v1::Message> message = Decode(content_type, bytes);
+    if (!message.ok()) return message.status();
+    return DecodeResult{*std::move(message), {}};
+  }
 
   // Canonical message -> partner bytes. UNIMPLEMENTED if the adapter has no
   // outbound direction; INVALID_ARGUMENT if the message cannot be expressed.

@@ -61,13 +61,10 @@ inline constexpr absl::string_view kDomainSystem =
 inline constexpr absl::string_view kPurposeOfUseSystem =
     "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 
-// Decode's result with the report of what it did not map.
-struct DecodeReport {
-  v1::Message message;
-  // JSON paths of elements present but not mapped (unknown or unused), e.g.
-  // `Bundle.entry[1].resource(Patient).name`, in document order per object.
-  std::vector<std::string> ignored;
-};
+// Decode's result; `ignored` holds JSON paths of elements present but not mapped
+// (unknown or unused), e.g. `Bundle.entry[1].resource(Patient).name`, in document
+// order per object.
+using DecodeReport = DecodeResult;
 
 // What the gateway answers a $process-message call with.
 struct ProcessMessageResult {
@@ -93,7 +90,7 @@ class FhirAdapter final : public Adapter {
   absl::StatusOr<v1::Message> Decode(absl::string_view content_type,
                                      absl::string_view bytes) const override;
   absl::StatusOr<DecodeReport> DecodeWithReport(absl::string_view content_type,
-                                                absl::string_view bytes) const;
+                                                absl::string_view bytes) const override;
 
   // A message Bundle as above; deterministic: resource ids are the message id
   // (characters outside [A-Za-z0-9.-] made '-', cut to 64), fullUrls

@@ -20,6 +20,21 @@ grpc::ServerUnaryReactor* ExchangeService::Publish(grpc::CallbackServerContext* 
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ExchangeService::PublishRaw(grpc::CallbackServerContext* context,
+                                                      const v1::PublishRawRequest* request,
+                                                      v1::Receipt* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = FinishWith(reactor);
+  auto caller = guard_->Identify(*context, "Exchange/PublishRaw", finish);
+  if (!caller) return reactor;
+  raw_publisher_->Publish(*caller, *request,
+                          [reactor, response](absl::StatusOr<v1::Receipt> receipt) {
+                            if (receipt.ok()) *response = *std::move(receipt);
+                            reactor->Finish(ToGrpcStatus(receipt.status()));
+                          });
+  return reactor;
+}
+
 grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* ExchangeService::Subscribe(
     grpc::CallbackServerContext* context) {
   auto* rejected = new delivery::RejectedStream();

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/adapter_registry.h"
 #include "gateway/common/log.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/registry/seed.h"
@@ -35,6 +36,12 @@ Gateway::~Gateway() { (void)Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig& config) {
   SB_RETURN_IF_ERROR(config::ValidateConfig(config));
+  // Bindings are checked before the store is touched. The registry is only
+  // needed to build the bound adapters, which own all they need once created.
+  adapters::AdapterRegistry adapter_types;
+  adapters::RegisterBuiltinAdapters(adapter_types);
+  SB_ASSIGN_OR_RETURN(exchange::RawPublisher::AdapterMap bound_adapters,
+                      exchange::RawPublisher::CreateAdapters(config.adapter_bindings(), adapter_types));
   SB_ASSIGN_OR_RETURN(std::string ca, config::ReadFile(config.tls().ca_cert_file(), "tls.ca_cert_file"));
   SB_ASSIGN_OR_RETURN(std::string cert,
                       config::ReadFile(config.tls().server_cert_file(), "tls.server_cert_file"));
@@ -94,8 +101,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
         g->dispatcher_->messages()->Put(message_seq, message);
         g->dispatcher_->Notify(recipients);
       });
+  gw->raw_publisher_ = std::make_unique<exchange::RawPublisher>(
+      std::move(bound_adapters), gw->publisher_.get(), gw->committer_.get(),
+      config.limits().max_message_bytes());
   gw->exchange_service_ = std::make_unique<exchange::ExchangeService>(
-      gw->guard_.get(), gw->publisher_.get(), gw->dispatcher_.get());
+      gw->guard_.get(), gw->publisher_.get(), gw->raw_publisher_.get(), gw->dispatcher_.get());
   gw->registry_service_ = std::make_unique<registry::RegistryService>(
       gw->guard_.get(), gw->committer_.get(), registry_context);
   gw->operations_service_ = std::make_unique<operations::OperationsService>(

@@ -16,6 +16,7 @@
 #include "gateway/delivery/dispatcher.h"
 #include "gateway/exchange/exchange_service.h"
 #include "gateway/exchange/publisher.h"
+#include "gateway/exchange/raw_publisher.h"
 #include "gateway/identity/rpc_guard.h"
 #include "gateway/operations/operations_service.h"
 #include "gateway/registry/directory.h"
@@ -31,7 +32,7 @@ namespace switchboard::gateway {
 class Gateway {
  public:
   // Opens the store (never wiping it), applies the seed, and starts listening.
-  // INVALID_ARGUMENT for a bad config or seed, NOT_FOUND for unreadable TLS
+  // INVALID_ARGUMENT for a bad config, seed or adapter binding, NOT_FOUND for unreadable TLS
   // files, UNAVAILABLE when the store is locked or the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Gateway>> Start(const v1::GatewayConfig& config);
 
@@ -59,6 +60,7 @@ class Gateway {
   std::unique_ptr<delivery::Dispatcher> dispatcher_;
   std::unique_ptr<identity::RpcGuard> guard_;
   std::unique_ptr<exchange::Publisher> publisher_;
+  std::unique_ptr<exchange::RawPublisher> raw_publisher_;
   std::unique_ptr<exchange::ExchangeService> exchange_service_;
   std::unique_ptr<registry::RegistryService> registry_service_;
   std::unique_ptr<operations::OperationsService> operations_service_;

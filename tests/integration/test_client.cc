@@ -51,6 +51,15 @@ grpc::Status Member::Publish(const v1::Message& message, v1::Receipt* receipt) {
   return exchange->Publish(Ctx().get(), message, receipt != nullptr ? receipt : &ignored);
 }
 
+grpc::Status Member::PublishRaw(const std::string& content_type, const std::string& payload,
+                                v1::Receipt* receipt) {
+  v1::PublishRawRequest request;
+  request.set_content_type(content_type);
+  request.set_payload(payload);
+  v1::Receipt ignored;
+  return exchange->PublishRaw(Ctx().get(), request, receipt != nullptr ? receipt : &ignored);
+}
+
 grpc::Status Member::Status(const std::string& message_id, v1::MessageStatus* status) {
   v1::GetMessageStatusRequest req;
   req.set_message_id(message_id);

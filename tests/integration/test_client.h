@@ -39,6 +39,8 @@ struct Member {
   std::unique_ptr<v1::Operations::Stub> operations;
 
   grpc::Status Publish(const v1::Message& message, v1::Receipt* receipt = nullptr);
+  grpc::Status PublishRaw(const std::string& content_type, const std::string& payload,
+                          v1::Receipt* receipt = nullptr);
   grpc::Status Status(const std::string& message_id, v1::MessageStatus* status = nullptr);
   grpc::Status Deliveries(v1::Delivery::State state, v1::ListDeliveriesResponse* out = nullptr);
 };

@@ -18,6 +18,9 @@ Identity (every command but `audit verify --data`):
 
 Exchange:
   publish FILE|-              publish a message (protobuf JSON of switchboard.v1.Message)
+  publish-raw FILE|- --content_type TYPE
+                              publish your own format (e.g. application/hl7-v2,
+                              application/fhir+json) through the adapter bound to you
   subscribe [--window N] [--count N] [--no_ack]
                               print deliveries as they arrive and acknowledge them
 Operations:

@@ -187,6 +187,8 @@ std::string FormatReceipt(const v1::Receipt& r) {
   for (const auto& rec : r.recipients()) {
     absl::StrAppend(&out, absl::StrFormat("  -> %-20s %s\n", rec.organisation_id(), rec.delivery_id()));
   }
+  // Only PublishRaw fills these: partner elements the adapter dropped.
+  for (const auto& path : r.ignored_elements()) absl::StrAppend(&out, "  ignored ", path, "\n");
   return out;
 }
 

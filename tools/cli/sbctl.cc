@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "adapters/adapter_registry.h"
 #include "gateway/audit/audit_chain.h"
 #include "gateway/store/store.h"
@@ -43,6 +44,8 @@ ABSL_FLAG(bool, json, false, "Print protobuf JSON (one object per line) instead 
 ABSL_FLAG(uint32_t, window, 0, "subscribe: unacknowledged deliveries at once (0: gateway default).");
 ABSL_FLAG(int, count, 0, "subscribe: exit after acknowledging this many deliveries (0: run on).");
 ABSL_FLAG(bool, no_ack, false, "subscribe: print but do not acknowledge (they will come again).");
+ABSL_FLAG(std::string, content_type, "",
+          "publish-raw: MIME type of the payload, e.g. application/hl7-v2 (required).");
 ABSL_FLAG(std::string, state, "", "deliveries: PENDING, IN_FLIGHT or DELIVERED.");
 ABSL_FLAG(uint32_t, page_size, 100, "deliveries, audit list: page size.");
 ABSL_FLAG(std::string, reason, "", "org suspend, consent revoke, break-glass: why (required).");
@@ -74,6 +77,34 @@ int Publish(const std::shared_ptr<grpc::Channel>& channel, const std::string& pa
   auto ctx = NewContext(Options());
   v1::Receipt receipt;
   grpc::Status s = stub->Publish(ctx.get(), *message, &receipt);
+  if (!s.ok()) return FailRpc(s);
+  Print(receipt, FormatReceipt(receipt));
+  return 0;
+}
+
+// HL7 v2 files are usually saved with \n (or \r\n) line ends, but ER7 segments
+// end with \r: line ends are made \r for HL7 content types; other payloads go as is.
+std::string NormaliseRawPayload(const std::string& content_type, std::string payload) {
+  if (!absl::StartsWith(content_type, "application/hl7-v2") &&
+      !absl::StartsWith(content_type, "x-application/hl7-v2")) {
+    return payload;
+  }
+  payload = absl::StrReplaceAll(payload, {{"\r\n", "\r"}, {"\n", "\r"}});
+  return payload;
+}
+
+int PublishRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& path) {
+  const std::string content_type = absl::GetFlag(FLAGS_content_type);
+  if (content_type.empty()) return Usage("publish-raw: --content_type is required");
+  auto payload = ReadInput(path);
+  if (!payload.ok()) return Fail(std::string(payload.status().message()));
+  v1::PublishRawRequest request;
+  request.set_content_type(content_type);
+  request.set_payload(NormaliseRawPayload(content_type, *std::move(payload)));
+  auto stub = v1::Exchange::NewStub(channel);
+  auto ctx = NewContext(Options());
+  v1::Receipt receipt;
+  grpc::Status s = stub->PublishRaw(ctx.get(), request, &receipt);
   if (!s.ok()) return FailRpc(s);
   Print(receipt, FormatReceipt(receipt));
   return 0;
@@ -375,6 +406,10 @@ int Run(const std::vector<std::string>& words) {
   if (cmd == "publish") {
     if (args.size() != 1) return Usage("publish: one FILE (or - for stdin)");
     return Publish(*channel, args[0]);
+  }
+  if (cmd == "publish-raw") {
+    if (args.size() != 1) return Usage("publish-raw: one FILE (or - for stdin)");
+    return PublishRaw(*channel, args[0]);
   }
   if (cmd == "subscribe") return args.empty() ? Subscribe(*channel) : Usage("subscribe: no arguments");
   if (cmd == "status") return args.size() == 1 ? Status(*channel, args[0]) : Usage("status: MESSAGE_ID");
