@@ -4,7 +4,8 @@
 //               [--data_dir DIR]
 //
 // Runs in the foreground; SIGINT/SIGTERM drain and stop it cleanly. Prints one
-// line "switchboard listening grpc=HOST:PORT" on stdout once it serves.
+// line "switchboard listening grpc=HOST:PORT" on stdout once it serves, followed
+// by " mllp=HOST:PORT" when listen.mllp_address is configured.
 #include <signal.h>
 
 #include <cstdio>
@@ -55,8 +56,9 @@ int main(int argc, char** argv) {
     std::cerr << "switchboard: " << gateway.status().message() << "\n";
     return gateway.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
-  std::printf("switchboard listening grpc=%s:%d\n", (*gateway)->grpc_host().c_str(),
-              (*gateway)->grpc_port());
+  const std::string mllp = (*gateway)->mllp_address();
+  std::printf("switchboard listening grpc=%s:%d%s%s\n", (*gateway)->grpc_host().c_str(),
+              (*gateway)->grpc_port(), mllp.empty() ? "" : " mllp=", mllp.c_str());
   std::fflush(stdout);
 
   int sig = 0;

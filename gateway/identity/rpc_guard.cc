@@ -27,11 +27,15 @@ v1::AuditRecord Refusal(v1::AuditRecord record, const absl::Status& status) {
 std::optional<Caller> RpcGuard::Identify(const grpc::ServerContextBase& context,
                                          absl::string_view operation,
                                          const Finish& finish) const {
+  return IdentifyPeer(ReadPeer(context), operation, finish);
+}
+
+std::optional<Caller> RpcGuard::IdentifyPeer(const PeerInfo& peer, absl::string_view operation,
+                                             const Finish& finish) const {
   if (draining_) {
     finish(absl::UnavailableError("the gateway is shutting down; retry shortly"));
     return std::nullopt;
   }
-  const PeerInfo peer = ReadPeer(context);
   absl::StatusOr<Caller> caller = identity::Identify(peer, *directory_->snapshot());
   if (caller.ok()) return *std::move(caller);
   v1::AuditRecord record;

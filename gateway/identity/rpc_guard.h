@@ -49,6 +49,12 @@ class RpcGuard {
   std::optional<Caller> Identify(const grpc::ServerContextBase& context,
                                  absl::string_view operation, const Finish& finish) const;
 
+  // The same for identity material read from any TLS transport (the MLLP
+  // listener builds `peer` from its own TLS session): one place decides and
+  // audits who a peer is, whatever the protocol.
+  std::optional<Caller> IdentifyPeer(const PeerInfo& peer, absl::string_view operation,
+                                     const Finish& finish) const;
+
   // True for admins; otherwise audits an AUTHORISE refusal, finishes with
   // PERMISSION_DENIED and returns false.
   bool RequireAdmin(const Caller& caller, absl::string_view operation,

@@ -144,12 +144,28 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
     return absl::UnavailableError(absl::StrCat("listen.grpc_address: cannot listen on '",
                                                config.listen().grpc_address(), "'"));
   }
-  gw->server_->GetHealthCheckService()->SetServingStatus(true);
   const std::string& addr = config.listen().grpc_address();
   gw->grpc_host_ = addr.substr(0, addr.rfind(':'));
+  if (!config.listen().mllp_address().empty()) {
+    connectors::MllpServerOptions mllp;
+    mllp.address = config.listen().mllp_address();
+    mllp.ca_pem = ca;
+    mllp.cert_pem = cert;
+    mllp.key_pem = key;
+    mllp.max_message_bytes = config.limits().max_message_bytes();
+    SB_ASSIGN_OR_RETURN(gw->mllp_, connectors::MllpServer::Start(mllp, gw->guard_.get(),
+                                                                 gw->raw_publisher_.get()));
+  }
+  gw->server_->GetHealthCheckService()->SetServingStatus(true);
   LogInfo("started", {{"grpc", absl::StrCat(gw->grpc_host_, ":", gw->grpc_port_)},
+                      {"mllp", gw->mllp_address()},
                       {"data_dir", config.data_dir()}});
   return gw;
+}
+
+std::string Gateway::mllp_address() const {
+  if (mllp_ == nullptr) return "";
+  return absl::StrCat(mllp_->host(), ":", mllp_->port());
 }
 
 absl::Status Gateway::Shutdown() {
@@ -163,13 +179,18 @@ absl::Status Gateway::Shutdown() {
   // nothing acknowledged is cut off. Then the connections are closed at once.
   if (guard_ != nullptr) guard_->SetDraining();
   if (dispatcher_ != nullptr) dispatcher_->Stop();
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.shutdown_grace_ms());
   if (server_ != nullptr) {
-    const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.shutdown_grace_ms());
     if (!calls_.WaitIdle(deadline)) {
       LogWarning("drain_timeout", {{"grace_ms", absl::StrCat(config_.shutdown_grace_ms())}});
     }
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
+  }
+  // MLLP messages being published are answered (the guard now refuses new ones
+  // with AR) before the committer and the store close.
+  if (mllp_ != nullptr && !mllp_->Stop(deadline)) {
+    LogWarning("mllp_drain_timeout", {{"grace_ms", absl::StrCat(config_.shutdown_grace_ms())}});
   }
   if (operations_service_ != nullptr) operations_service_->Stop();
   if (committer_ != nullptr) committer_->Stop();

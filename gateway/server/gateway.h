@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/config/event_catalogue.h"
+#include "gateway/connectors/mllp_server.h"
 #include "gateway/consent/access.h"
 #include "gateway/consent/consents_service.h"
 #include "gateway/delivery/dispatcher.h"
@@ -43,9 +44,11 @@ class Gateway {
   // The port gRPC listens on (the chosen one when the config says port 0).
   int grpc_port() const { return grpc_port_; }
   const std::string& grpc_host() const { return grpc_host_; }
+  // HOST:PORT of the MLLP listener (the chosen port), or "" when none is configured.
+  std::string mllp_address() const;
 
   // Stops accepting, ends Subscribe streams, waits up to the grace period for
-  // in-flight RPCs, then flushes and closes the store. Idempotent.
+  // in-flight RPCs and MLLP messages, then flushes and closes the store. Idempotent.
   absl::Status Shutdown();
 
  private:
@@ -67,6 +70,9 @@ class Gateway {
   std::unique_ptr<consent::ConsentsService> consents_service_;
   CallCounter calls_;
   std::unique_ptr<grpc::Server> server_;
+  // Kept until destruction (after the committer stops) so that a publish answered
+  // past the grace period still finds its I/O context.
+  std::unique_ptr<connectors::MllpServer> mllp_;
   int grpc_port_ = 0;
   std::string grpc_host_;
   bool shut_down_ = false;

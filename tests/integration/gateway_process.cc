@@ -59,8 +59,10 @@ std::string TestConfig(const std::string& data_dir, const GatewayOptions& o) {
     members { organisation_id: "st-marys" role: "hospital" }
     members { organisation_id: "harbour-housing" role: "housing-support" }
   }
-)", o.extra_seed);
-  return absl::StrFormat(R"(listen { grpc_address: "127.0.0.1:0" }
+)",
+                  o.extra_seed);
+  return absl::StrFormat(
+      R"(listen { grpc_address: "127.0.0.1:0" %s}
 tls { ca_cert_file: "%s" server_cert_file: "%s" server_key_file: "%s" }
 data_dir: "%s"
 limits { max_message_bytes: %d max_destinations: 8 }
@@ -76,10 +78,10 @@ event_types { code: "consent-change" payload: CONSENT_CHANGE }
 seed {
 %s}
 )",
-                         pki.ca(), pki.gateway_cert(), pki.gateway_key(), data_dir,
-                         o.max_message_bytes, o.default_window, o.ack_timeout_ms,
-                         o.sharing_policy.empty() ? "" : "sharing_policy_file: \"sharing-policy.textproto\"",
-                         o.extra_config, seed);
+      o.mllp ? R"(mllp_address: "127.0.0.1:0" )" : "", pki.ca(), pki.gateway_cert(),
+      pki.gateway_key(), data_dir, o.max_message_bytes, o.default_window, o.ack_timeout_ms,
+      o.sharing_policy.empty() ? "" : "sharing_policy_file: \"sharing-policy.textproto\"",
+      o.extra_config, seed);
 }
 
 GatewayProcess::GatewayProcess(std::string dir, GatewayOptions options)
@@ -161,8 +163,18 @@ absl::Status GatewayProcess::Start(absl::Duration timeout) {
     }
     line.append(buf, static_cast<size_t>(n));
   }
-  const size_t at = line.rfind(':');
-  port_ = at == std::string::npos ? 0 : std::atoi(line.c_str() + at + 1);
+  line = line.substr(0, line.find('\n'));
+  // "switchboard listening grpc=HOST:PORT[ mllp=HOST:PORT]"
+  auto value_of = [&line](const std::string& key) -> std::string {
+    const size_t at = line.find(key);
+    if (at == std::string::npos) return "";
+    const size_t start = at + key.size();
+    return line.substr(start, line.find(' ', start) - start);
+  };
+  const std::string grpc = value_of(" grpc=");
+  const size_t at = grpc.rfind(':');
+  port_ = at == std::string::npos ? 0 : std::atoi(grpc.c_str() + at + 1);
+  mllp_address_ = value_of(" mllp=");
   if (line.find("switchboard listening") == std::string::npos || port_ <= 0) {
     Kill();
     return absl::InternalError(absl::StrCat("unexpected first line: ", line));

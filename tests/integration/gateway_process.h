@@ -36,6 +36,8 @@ struct GatewayOptions {
   // The sharing policy (SharingPolicy textproto), written next to the config;
   // empty means none is configured (the gateway's built-in policy).
   std::string sharing_policy = kOpenSharingPolicy;
+  // Also listen for MLLP on 127.0.0.1, port 0.
+  bool mllp = false;
   // Appended to the config (e.g. more event types).
   std::string extra_config;
 };
@@ -67,6 +69,8 @@ class GatewayProcess {
 
   bool running() const { return pid_ > 0; }
   std::string address() const;  // 127.0.0.1:PORT
+  // HOST:PORT from ` mllp=` of the listening line; "" when MLLP is not configured.
+  const std::string& mllp_address() const { return mllp_address_; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& config_path() const { return config_path_; }
   // The last lines the gateway wrote to stderr.
@@ -83,6 +87,7 @@ class GatewayProcess {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   int port_ = 0;
+  std::string mllp_address_;
 };
 
 }  // namespace switchboard::testing
