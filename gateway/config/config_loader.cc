@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/adapter_registry.h"
 #include "switchboard/common/field_checks.h"
 #include "switchboard/common/status_macros.h"
 #include "switchboard/common/text_proto.h"
@@ -40,6 +41,15 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 
 absl::StatusOr<v1::GatewayConfig> ParseConfig(const std::string& text, const std::string& origin,
                                               const std::string& base_dir) {
+  // adapter_bindings use the expanded Any syntax, which finds each adapter's
+  // config type in the generated descriptor pool: make sure every built-in
+  // adapter type, and so its config message, is linked into this binary.
+  static const bool kAdaptersLinked = [] {
+    adapters::AdapterRegistry registry;
+    adapters::RegisterBuiltinAdapters(registry);
+    return !registry.Names().empty();
+  }();
+  (void)kAdaptersLinked;
   v1::GatewayConfig config;
   SB_RETURN_IF_ERROR(ParseTextProto(text, origin, &config));
   ApplyDefaults(&config);

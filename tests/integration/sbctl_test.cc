@@ -39,6 +39,7 @@ std::string DemoConfig(const std::string& data_dir) {
   const TestPki& pki = TestPki::Get();
   return absl::StrReplaceAll(ReadSource("deploy/demo/switchboard.textproto"),
                              {{"127.0.0.1:7443", "127.0.0.1:0"},
+                              {"127.0.0.1:2575", "127.0.0.1:0"},
                               {"\"certs/ca.pem\"", "\"" + pki.ca() + "\""},
                               {"\"certs/gateway.pem\"", "\"" + pki.gateway_cert() + "\""},
                               {"\"certs/gateway.key\"", "\"" + pki.gateway_key() + "\""},
@@ -82,6 +83,16 @@ TEST_F(SbctlTest, DemoDischargeIsPublishedAndReceivedWithTheCli) {
   ASSERT_EQ(code, 0) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("harbour-housing +DELIVERED"))) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("northside-family +PENDING"))) << out;
+
+  // st-marys' own HL7 v2 (demo adapter binding), raw.
+  out = Sbctl("st-marys",
+              "publish-raw " + demo + "discharge.hl7 --content_type application/hl7-v2", &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("accepted STM-ADT-2026-0003 from st-marys"));
+  EXPECT_THAT(out, HasSubstr("-> harbour-housing"));
+  out = Sbctl("harbour-housing", "subscribe --count 1", &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("Blood pressure medicine reduced"));
 
   // The other demo messages are valid too.
   out = Sbctl("harbour-housing", "publish " + demo + "case-note.json", &code);
