@@ -93,6 +93,7 @@ TEST_F(SbctlTest, DemoDischargeIsPublishedAndReceivedWithTheCli) {
   out = Sbctl("harbour-housing", "subscribe --count 1", &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("Blood pressure medicine reduced"));
+  EXPECT_THAT(out, HasSubstr("admitted 2026-11-24T16:00:00Z, discharged 2026-11-26T08:55:00Z"));
 
   // The other demo messages are valid too.
   out = Sbctl("harbour-housing", "publish " + demo + "case-note.json", &code);
