@@ -8,11 +8,13 @@
 namespace switchboard::gateway::delivery {
 
 Dispatcher::Dispatcher(const store::Store* store, store::Committer* committer,
-                       const consent::AccessDecider* decider, DispatcherOptions options)
+                       const consent::AccessDecider* decider, DispatcherOptions options,
+                       AdapterLookup adapter_for)
     : store_(store),
       committer_(committer),
       decider_(decider),
       options_(options),
+      adapter_for_(std::move(adapter_for)),
       executor_(options.threads) {}
 
 Dispatcher::~Dispatcher() { Stop(); }

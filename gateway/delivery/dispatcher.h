@@ -7,6 +7,7 @@
 #ifndef SWITCHBOARD_GATEWAY_DELIVERY_DISPATCHER_H_
 #define SWITCHBOARD_GATEWAY_DELIVERY_DISPATCHER_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "adapters/adapter.h"
 #include "gateway/consent/access.h"
 #include "gateway/delivery/delivery_ops.h"
 #include "gateway/delivery/executor.h"
@@ -72,8 +74,15 @@ class RejectedStream final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliver
 
 class Dispatcher {
  public:
+  // The adapter bound to a member (GatewayConfig.adapter_bindings), or nullptr
+  // when it has none. The adapters are owned elsewhere (RawPublisher) and must
+  // outlive the Dispatcher; the lookup is called concurrently.
+  using AdapterLookup = std::function<const adapters::Adapter*(const std::string& organisation_id)>;
+
+  // `adapter_for` empty: no member gets a partner-format copy.
   Dispatcher(const store::Store* store, store::Committer* committer,
-             const consent::AccessDecider* decider, DispatcherOptions options);
+             const consent::AccessDecider* decider, DispatcherOptions options,
+             AdapterLookup adapter_for = {});
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
   ~Dispatcher();  // Stop()s.
@@ -104,6 +113,10 @@ class Dispatcher {
   Executor* executor() { return &executor_; }
   MessageCache* messages() { return &messages_; }
   const DispatcherOptions& options() const { return options_; }
+  // The adapter bound to `organisation_id`; nullptr when none.
+  const adapters::Adapter* AdapterFor(const std::string& organisation_id) const {
+    return adapter_for_ ? adapter_for_(organisation_id) : nullptr;
+  }
   void Detach(const SubscribeSession* session);
 
  private:
@@ -120,6 +133,7 @@ class Dispatcher {
   store::Committer* const committer_;
   const consent::AccessDecider* const decider_;
   const DispatcherOptions options_;
+  const AdapterLookup adapter_for_;
 
   Executor executor_;
   MessageCache messages_{32 << 20};

@@ -8,6 +8,24 @@
 #include "policy/consent_policy.h"
 
 namespace switchboard::gateway::delivery {
+namespace {
+
+// The delivery's partner copy; an adapter that cannot express the message sets
+// `error` (the canonical message still goes, so the member can act on it).
+void EncodePartner(const adapters::Adapter& adapter, const v1::Message& message,
+                   v1::PartnerPayload* partner) {
+  absl::StatusOr<adapters::PartnerPayload> encoded = adapter.Encode(message);
+  if (!encoded.ok()) {
+    partner->set_error(std::string(encoded.status().message()));
+    LogWarning("delivery_encode_failed",
+               {{"code", absl::StatusCodeToString(encoded.status().code())}});
+    return;
+  }
+  partner->set_content_type(std::move(encoded->content_type));
+  partner->set_bytes(std::move(encoded->bytes));
+}
+
+}  // namespace
 
 SubscribeSession::SubscribeSession(Dispatcher* dispatcher, identity::Caller caller,
                                    std::shared_ptr<RecipientState> recipient, uint32_t window)
@@ -139,7 +157,13 @@ void SubscribeSession::Pump() {
       // The message is not copied: current_ borrows the cached, immutable one
       // (kept alive by current_message_) and gives it back before it changes.
       (void)current_.unsafe_arena_release_message();
-      current_ = MakeDelivery(sent->stored, sent->attempts, now);
+      current_ = MakeDelivery(sent->stored, sent->attempts, now);  // partner cleared too
+      // Outbound translation for a member with an adapter binding, from the
+      // message it may see (after the decision and redaction). Canonical-only
+      // members pay nothing beyond the lookup.
+      if (const adapters::Adapter* adapter = dispatcher_->AdapterFor(caller_.organisation_id)) {
+        EncodePartner(*adapter, *message, current_.mutable_partner());
+      }
       current_message_ = std::move(message);
       current_.unsafe_arena_set_allocated_message(const_cast<v1::Message*>(current_message_.get()));
       writing_ = true;

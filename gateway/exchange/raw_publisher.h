@@ -55,6 +55,13 @@ class RawPublisher {
   void Publish(const identity::Caller& caller, const v1::PublishRawRequest& request,
                Publisher::Done done) const;
 
+  // The adapter bound to `organisation_id`, or nullptr when none. Valid as long
+  // as this RawPublisher (outbound translation of pull deliveries uses it).
+  const adapters::Adapter* AdapterFor(const std::string& organisation_id) const {
+    auto it = adapters_.find(organisation_id);
+    return it == adapters_.end() ? nullptr : it->second.get();
+  }
+
  private:
   // Constant after construction.
   const AdapterMap adapters_;

@@ -61,11 +61,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   dispatch.default_window = config.delivery().default_window();
   dispatch.max_window = config.delivery().max_window();
   dispatch.ack_timeout = absl::Milliseconds(config.delivery().ack_timeout_ms());
-  gw->dispatcher_ =
-      std::make_unique<delivery::Dispatcher>(gw->store_.get(), gw->committer_.get(),
-                                             gw->decider_.get(), dispatch);
-
   Gateway* g = gw.get();
+  // The bound adapters live in the RawPublisher, made further down (it needs the
+  // Publisher, which needs the Dispatcher); no stream exists before it is.
+  gw->dispatcher_ = std::make_unique<delivery::Dispatcher>(
+      gw->store_.get(), gw->committer_.get(), gw->decider_.get(), dispatch,
+      [g](const std::string& org) -> const adapters::Adapter* {
+        return g->raw_publisher_ == nullptr ? nullptr : g->raw_publisher_->AdapterFor(org);
+      });
+
   registry::RegistryContext registry_context{
       .directory = &gw->directory_,
       .events = &gw->events_,

@@ -119,6 +119,64 @@ TEST_F(RawTest, Hl7DischargeIsDeliveredAsCanonicalAndRepublishIsDeduplicated) {
       << again.DebugString();
 }
 
+TEST_F(RawTest, BoundRecipientAlsoGetsItsOwnFormatAndUnboundOnlyCanonical) {
+  auto hospital = As("st-marys");
+  ASSERT_TRUE(hospital->Publish(Discharge("OUT-1")).ok());
+
+  // harbour-housing is bound to FHIR: the canonical message, plus a Bundle.
+  auto housing = Subscribe("harbour-housing");
+  auto d = housing->Next();
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->message_id(), "OUT-1");
+  ASSERT_TRUE(d->has_message());
+  ASSERT_TRUE(d->has_partner());
+  EXPECT_EQ(d->partner().content_type(), kFhir);
+  EXPECT_THAT(d->partner().error(), IsEmpty());
+  EXPECT_THAT(d->partner().bytes(), HasSubstr(R"("resourceType")"));
+  EXPECT_THAT(d->partner().bytes(), HasSubstr("Bundle"));
+  EXPECT_THAT(d->partner().bytes(), HasSubstr("discharged home. (OUT-1)"));
+  housing->Ack({d->id()});
+  ASSERT_TRUE(housing->Close().ok());
+
+  // northside-family has no binding: the canonical message only.
+  auto family = Subscribe("northside-family");
+  auto f = family->Next();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->message_id(), "OUT-1");
+  ASSERT_TRUE(f->has_message());
+  EXPECT_FALSE(f->has_partner());
+  family->Ack({f->id()});
+  ASSERT_TRUE(family->Close().ok());
+}
+
+// The partner copy is made from what the recipient may see: a section the
+// consent policy removes leaves nothing in the FHIR bytes either.
+TEST_F(RawTest, ThePartnerCopyIsEncodedFromTheRedactedMessage) {
+  v1::Message m = Discharge("OUT-PSY");
+  v1::Section* psy = m.mutable_discharge_note()->add_sections();
+  psy->set_title("Psychiatric assessment PARTNER-SECRET-TITLE");
+  psy->set_text("PARTNER-SECRET-TEXT");
+  v1::SecurityLabel* label = psy->add_security_labels();
+  label->set_system("http://terminology.hl7.org/CodeSystem/v3-ActCode");
+  label->set_code("PSY");
+  ASSERT_TRUE(As("st-marys")->Publish(m).ok());
+
+  // No consent: the test policy gives sensitive content to nobody.
+  auto housing = Subscribe("harbour-housing");
+  auto d = housing->Next();
+  ASSERT_TRUE(d.has_value());
+  ASSERT_TRUE(d->has_partner());
+  EXPECT_THAT(d->partner().error(), IsEmpty());
+  EXPECT_THAT(d->partner().bytes(), HasSubstr("discharged home. (OUT-PSY)"));
+  EXPECT_THAT(d->partner().bytes(), HasSubstr("REDACTED"));
+  for (const char* secret : {"PARTNER-SECRET", "Psychiatric", "\"PSY\""}) {
+    EXPECT_THAT(d->partner().bytes(), Not(HasSubstr(secret))) << secret;
+    EXPECT_THAT(d->message().DebugString(), Not(HasSubstr(secret))) << secret;
+  }
+  housing->Ack({d->id()});
+  ASSERT_TRUE(housing->Close().ok());
+}
+
 TEST_F(RawTest, UndecodablePayloadsAreInvalidArgumentWithTheAdapterLocation) {
   auto hospital = As("st-marys");
   grpc::Status s = hospital->PublishRaw(kHl7, AdtA03("RAW-2", "x", "MRN-1^^^ELSEWHERE^MR"));

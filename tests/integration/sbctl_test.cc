@@ -74,10 +74,24 @@ TEST_F(SbctlTest, DemoDischargeIsPublishedAndReceivedWithTheCli) {
   EXPECT_THAT(out, HasSubstr("-> northside-family"));
   EXPECT_THAT(out, HasSubstr("-> care-coord"));
 
-  out = Sbctl("harbour-housing", "subscribe --count 1", &code);
+  // harbour-housing is bound to FHIR in the demo: --out saves its own format.
+  const std::string out_dir = dir_.Sub("out");
+  std::filesystem::create_directories(out_dir);
+  out = Sbctl("harbour-housing", "subscribe --count 1 --out " + out_dir, &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("discharge from st-marys"));
   EXPECT_THAT(out, HasSubstr("Hospital course"));
+  EXPECT_THAT(out, HasSubstr("wrote " + out_dir + "/dlv-"));
+  std::vector<std::filesystem::path> written;
+  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+    written.push_back(entry.path());
+  }
+  ASSERT_EQ(written.size(), 1u) << out;
+  EXPECT_EQ(written[0].extension(), ".json");
+  std::ifstream json_file(written[0]);
+  std::stringstream json;
+  json << json_file.rdbuf();
+  EXPECT_THAT(json.str(), HasSubstr("resourceType"));
 
   out = Sbctl("st-marys", "status stm-discharge-2026-0001", &code);
   ASSERT_EQ(code, 0) << out;

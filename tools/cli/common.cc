@@ -21,8 +21,10 @@ Exchange:
   publish-raw FILE|- --content_type TYPE
                               publish your own format (e.g. application/hl7-v2,
                               application/fhir+json) through the adapter bound to you
-  subscribe [--window N] [--count N] [--no_ack]
-                              print deliveries as they arrive and acknowledge them
+  subscribe [--window N] [--count N] [--no_ack] [--out DIR]
+                              print deliveries as they arrive and acknowledge them;
+                              --out writes your own format (adapter binding) to
+                              DIR/DELIVERY_ID.json|hl7 (HL7 v2 with \n line ends)
 Operations:
   status MESSAGE_ID           delivery state of a message you published
   deliveries [--state S]      deliveries addressed to you

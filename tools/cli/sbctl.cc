@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -13,6 +15,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -44,6 +47,9 @@ ABSL_FLAG(bool, json, false, "Print protobuf JSON (one object per line) instead 
 ABSL_FLAG(uint32_t, window, 0, "subscribe: unacknowledged deliveries at once (0: gateway default).");
 ABSL_FLAG(int, count, 0, "subscribe: exit after acknowledging this many deliveries (0: run on).");
 ABSL_FLAG(bool, no_ack, false, "subscribe: print but do not acknowledge (they will come again).");
+ABSL_FLAG(std::string, out, "",
+          "subscribe: write each delivery's copy in your own format (adapter binding) to "
+          "DIR/DELIVERY_ID.EXT.");
 ABSL_FLAG(std::string, content_type, "",
           "publish-raw: MIME type of the payload, e.g. application/hl7-v2 (required).");
 ABSL_FLAG(std::string, state, "", "deliveries: PENDING, IN_FLIGHT or DELIVERED.");
@@ -110,6 +116,47 @@ int PublishRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string&
   return 0;
 }
 
+// File extension for a partner content type; HL7 v2 is also made readable.
+std::string PartnerExtension(const std::string& content_type) {
+  if (absl::StartsWith(content_type, "application/fhir+json") ||
+      absl::StartsWith(content_type, "application/json")) {
+    return "json";
+  }
+  if (absl::StrContains(content_type, "hl7-v2")) return "hl7";
+  return "bin";
+}
+
+// `subscribe --out DIR`: the delivery's partner copy as DIR/ID.EXT. ER7 segments
+// end with \r, which most viewers show as one line: HL7 v2 is written with \n
+// (publish-raw turns \n back into \r, so the file can be published again).
+// Deliveries without a partner copy (no adapter binding) write nothing; a
+// partner error is printed. NOT_FOUND when the file cannot be written.
+absl::Status WritePartner(const std::string& dir, const v1::Delivery& delivery) {
+  if (!delivery.has_partner()) return absl::OkStatus();
+  const v1::PartnerPayload& partner = delivery.partner();
+  if (!partner.error().empty()) {
+    // With --json, stdout holds only the deliveries.
+    (absl::GetFlag(FLAGS_json) ? std::cerr : std::cout)
+        << "partner format: not written (" << partner.error() << ")\n";
+    return absl::OkStatus();
+  }
+  // The id is the gateway's (dlv-<hex>); anything else is kept out of paths.
+  std::string name = delivery.id();
+  for (char& c : name) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') c = '_';
+  }
+  const std::string ext = PartnerExtension(partner.content_type());
+  std::string bytes = partner.bytes();
+  if (ext == "hl7") bytes = absl::StrReplaceAll(bytes, {{"\r\n", "\n"}, {"\r", "\n"}});
+  const std::string path = (std::filesystem::path(dir) / absl::StrCat(name, ".", ext)).string();
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << bytes;
+  file.close();
+  if (!file) return absl::NotFoundError(absl::StrCat("--out: cannot write '", path, "'"));
+  (absl::GetFlag(FLAGS_json) ? std::cerr : std::cout) << "wrote " << path << "\n";
+  return absl::OkStatus();
+}
+
 // The subscription stream, with Ctrl-C ending it gracefully: a half-close, after
 // which the gateway finishes once every ack sent is durable.
 int Subscribe(const std::shared_ptr<grpc::Channel>& channel) {
@@ -143,14 +190,25 @@ int Subscribe(const std::shared_ptr<grpc::Channel>& channel) {
 
   const int count = absl::GetFlag(FLAGS_count);
   const bool ack = !absl::GetFlag(FLAGS_no_ack);
+  const std::string out_dir = absl::GetFlag(FLAGS_out);
   int received = 0;
   v1::Delivery delivery;
   if (!absl::GetFlag(FLAGS_json)) {
     std::cerr << "sbctl: subscribed as " << absl::GetFlag(FLAGS_as)
               << "; deliveries are printed as they arrive (Ctrl-C to stop)\n";
   }
+  absl::Status write_status;
   while (stream->Read(&delivery)) {
     Print(delivery, FormatDelivery(delivery));
+    if (!out_dir.empty() && write_status.ok()) {
+      // A delivery whose file could not be written is not acknowledged (it
+      // comes again), and the stream is ended.
+      write_status = WritePartner(out_dir, delivery);
+      if (!write_status.ok()) {
+        close_writes();
+        continue;
+      }
+    }
     ++received;
     if (ack) {
       v1::Ack a;
@@ -163,6 +221,7 @@ int Subscribe(const std::shared_ptr<grpc::Channel>& channel) {
   grpc::Status s = stream->Finish();
   pthread_kill(waiter.native_handle(), SIGUSR1);
   waiter.join();
+  if (!write_status.ok()) return Fail(std::string(write_status.message()));
   if (!s.ok()) return FailRpc(s);
   if (count > 0 && received < count) {
     return Fail(absl::StrCat("stream ended after ", received, " of ", count, " deliveries"));
