@@ -109,6 +109,13 @@ TEST_F(SbctlTest, DemoDischargeIsPublishedAndReceivedWithTheCli) {
   EXPECT_THAT(out, HasSubstr("Blood pressure medicine reduced"));
   EXPECT_THAT(out, HasSubstr("admitted 2026-11-24T16:00:00Z, discharged 2026-11-26T08:55:00Z"));
 
+  // northside-family's own JSON, through its declarative mapping.
+  out = Sbctl("northside-family",
+              "publish-raw " + demo + "northside-visit.json --content_type application/json", &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("accepted NF-NOTE-88121 from northside-family"));
+  EXPECT_THAT(out, HasSubstr("-> st-marys"));
+
   // The other demo messages are valid too.
   out = Sbctl("harbour-housing", "publish " + demo + "case-note.json", &code);
   EXPECT_EQ(code, 0) << out;
