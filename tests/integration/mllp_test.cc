@@ -15,6 +15,7 @@
 #include "boost/asio/write.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/hl7_samples.h"
 #include "tests/integration/integration_fixture.h"
 
 namespace switchboard::testing {
@@ -23,32 +24,6 @@ namespace {
 namespace asio = boost::asio;
 namespace hl7 = adapters::hl7v2;
 using ::testing::IsEmpty;
-
-// st-marys speaks HL7 v2; northside-family has no binding.
-constexpr char kBindings[] = R"(
-adapter_bindings {
-  organisation_id: "st-marys"
-  config {
-    [type.googleapis.com/switchboard.v1.adapters.Hl7v2Config] {
-      source: "st-marys"
-      sending_facility: "ST_MARYS"
-      assigning_authorities { key: "STMARYS" value: "https://st-marys.example.org/fhir/mrn" }
-      own_assigning_authority: "STMARYS"
-    }
-  }
-}
-)";
-
-// An ADT^A03 of st-marys about `pid3` with one OBX TX section holding `marker`.
-std::string AdtA03(const std::string& control_id, const std::string& marker,
-                   const std::string& pid3 = "MRN-1^^^STMARYS^MR") {
-  return absl::StrCat(
-      "MSH|^~\\&|EPIC_ADT|ST_MARYS|SWITCHBOARD|SWITCHBOARD|20240312143000+0000||ADT^A03^ADT_A03|",
-      control_id, "|P|2.5\r", "EVN|A03|20240312142500+0000\r", "PID|1||", pid3, "||DOE^JOHN\r",
-      "PV1|1|I|WARD7||||||||||||||||V0001|||||||||||||||||||||||||20240305090000+0000|"
-      "20240312142500+0000\r",
-      "OBX|1|TX|8648-8^Hospital course||", marker, "||||||F\r");
-}
 
 std::string Frame(const std::string& payload) { return absl::StrCat("\x0b", payload, "\x1c\x0d"); }
 
@@ -120,7 +95,8 @@ class MllpTest : public GatewayTest {
  protected:
   GatewayOptions Options() override {
     GatewayOptions options;
-    options.extra_config = kBindings;
+    // st-marys speaks HL7 v2; northside-family has no binding.
+    options.extra_config = kStMarysHl7Binding;
     options.mllp = true;
     return options;
   }

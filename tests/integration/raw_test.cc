@@ -7,8 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "tests/integration/hl7_samples.h"
 #include "tests/integration/integration_fixture.h"
 
 namespace switchboard::testing {
@@ -24,38 +25,15 @@ constexpr char kHl7[] = "application/hl7-v2";
 constexpr char kFhir[] = "application/fhir+json";
 
 // st-marys speaks HL7 v2, harbour-housing FHIR; northside-family has no binding.
-constexpr char kBindings[] = R"(
-adapter_bindings {
-  organisation_id: "st-marys"
-  config {
-    [type.googleapis.com/switchboard.v1.adapters.Hl7v2Config] {
-      source: "st-marys"
-      sending_facility: "ST_MARYS"
-      assigning_authorities { key: "STMARYS" value: "https://st-marys.example.org/fhir/mrn" }
-      own_assigning_authority: "STMARYS"
-    }
-  }
-}
+std::string Bindings() {
+  return absl::StrCat(kStMarysHl7Binding, R"(
 adapter_bindings {
   organisation_id: "harbour-housing"
   config {
     [type.googleapis.com/switchboard.v1.adapters.FhirConfig] { source: "harbour-housing" }
   }
 }
-)";
-
-// An ADT^A03 of st-marys about `pid3` with one OBX TX section holding `marker`.
-std::string AdtA03(const std::string& control_id, const std::string& marker,
-                   const std::string& pid3 = "MRN-1^^^STMARYS^MR",
-                   const std::string& facility = "ST_MARYS") {
-  return absl::StrCat(
-      "MSH|^~\\&|EPIC_ADT|", facility, "|SWITCHBOARD|SWITCHBOARD|20240312143000+0000||ADT^A03^ADT_A03|",
-      control_id, "|P|2.5\r",
-      "EVN|A03|20240312142500+0000\r",
-      "PID|1||", pid3, "||DOE^JOHN\r",
-      "PV1|1|I|WARD7||||||||||||||||V0001|||||||||||||||||||||||||20240305090000+0000|"
-      "20240312142500+0000\r",
-      "OBX|1|TX|8648-8^Hospital course||", marker, "||||||F\r");
+)");
 }
 
 std::string ReadSource(const std::string& relative) {
@@ -82,7 +60,7 @@ class RawTest : public GatewayTest {
  protected:
   GatewayOptions Options() override {
     GatewayOptions options;
-    options.extra_config = kBindings;
+    options.extra_config = Bindings();
     return options;
   }
 };

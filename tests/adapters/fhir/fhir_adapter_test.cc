@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "switchboard/common/text_proto.h"
+#include "tests/common/golden.h"
 #include "tests/common/status_matchers.h"
 
 namespace switchboard::adapters::fhir {
@@ -29,18 +30,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-std::string DataPath(const std::string& name) {
-  const char* source = std::getenv("SB_SOURCE_DIR");
-  EXPECT_NE(source, nullptr) << "SB_SOURCE_DIR is not set (ctest sets it)";
-  return absl::StrCat(source == nullptr ? "." : source, "/tests/data/fhir/", name);
-}
-
 std::string ReadFile(const std::string& name) {
-  std::ifstream in(DataPath(name), std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return switchboard::testing::ReadTestData("fhir", name);
 }
 
 std::unique_ptr<FhirAdapter> MustCreate(const std::string& source, bool pretty = false) {
@@ -53,26 +44,12 @@ std::unique_ptr<FhirAdapter> MustCreate(const std::string& source, bool pretty =
 }
 
 std::string ToText(const google::protobuf::Message& m) {
-  std::string text;
-  google::protobuf::TextFormat::PrintToString(m, &text);
-  return text;
+  return switchboard::testing::ProtoText(m);
 }
 
 // Compares with tests/data/fhir/<golden>; SB_UPDATE_GOLDENS=1 rewrites it instead.
 void ExpectGoldenMessage(const std::string& golden, const v1::Message& actual) {
-  if (std::getenv("SB_UPDATE_GOLDENS") != nullptr) {
-    std::ofstream(DataPath(golden), std::ios::binary) << ToText(actual);
-    return;
-  }
-  v1::Message expected;
-  ASSERT_THAT(ParseTextProto(ReadFile(golden), golden, &expected), IsOk());
-  google::protobuf::util::MessageDifferencer differ;
-  std::string diff;
-  differ.ReportDifferencesToString(&diff);
-  EXPECT_TRUE(differ.Compare(expected, actual))
-      << golden << " differs:\n"
-      << diff << "actual (review, then update the golden):\n"
-      << ToText(actual);
+  switchboard::testing::ExpectGoldenMessage("fhir", golden, actual);
 }
 
 struct Sample {

@@ -16,6 +16,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "switchboard/common/text_proto.h"
+#include "tests/common/golden.h"
 #include "tests/common/status_matchers.h"
 
 namespace switchboard::adapters::hl7v2 {
@@ -31,17 +32,11 @@ constexpr char kMrn[] = "https://st-marys.example.org/fhir/mrn";
 constexpr char kNhs[] = "https://fhir.nhs.uk/Id/nhs-number";
 
 std::string DataPath(const std::string& name) {
-  const char* source = std::getenv("SB_SOURCE_DIR");
-  EXPECT_NE(source, nullptr) << "SB_SOURCE_DIR is not set (ctest sets it)";
-  return absl::StrCat(source == nullptr ? "." : source, "/tests/data/hl7v2/", name);
+  return switchboard::testing::TestDataPath("hl7v2", name);
 }
 
 std::string ReadFile(const std::string& name) {
-  std::ifstream in(DataPath(name), std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return switchboard::testing::ReadTestData("hl7v2", name);
 }
 
 // The \r form of a sample (stored with \n; see README.md there).
@@ -85,9 +80,7 @@ std::unique_ptr<Hl7v2Adapter> MustCreate(v1::adapters::Hl7v2Config config) {
 }
 
 std::string ToText(const google::protobuf::Message& m) {
-  std::string text;
-  google::protobuf::TextFormat::PrintToString(m, &text);
-  return text;
+  return switchboard::testing::ProtoText(m);
 }
 
 // Compares with tests/data/hl7v2/<golden>; on mismatch prints the actual text for
@@ -101,19 +94,7 @@ void ExpectGoldenText(const std::string& golden, const std::string& actual) {
 }
 
 void ExpectGoldenMessage(const std::string& golden, const v1::Message& actual) {
-  if (std::getenv("SB_UPDATE_GOLDENS") != nullptr) {
-    ExpectGoldenText(golden, ToText(actual));
-    return;
-  }
-  v1::Message expected;
-  ASSERT_THAT(ParseTextProto(ReadFile(golden), golden, &expected), IsOk());
-  google::protobuf::util::MessageDifferencer differ;
-  std::string diff;
-  differ.ReportDifferencesToString(&diff);
-  EXPECT_TRUE(differ.Compare(expected, actual))
-      << golden << " differs:\n"
-      << diff << "actual (review, then update the golden):\n"
-      << ToText(actual);
+  switchboard::testing::ExpectGoldenMessage("hl7v2", golden, actual);
 }
 
 struct GoldenCase {
