@@ -7,6 +7,7 @@
 #include "adapters/fhir/fhir_adapter.h"
 #include "adapters/hl7v2/hl7v2_adapter.h"
 #include "adapters/mapping/config.h"
+#include "adapters/remote/config.h"
 
 namespace switchboard::adapters {
 
@@ -67,6 +68,7 @@ void RegisterBuiltinAdapters(AdapterRegistry& registry) {
   add(std::make_unique<fhir::FhirFactory>());
   add(std::make_unique<hl7v2::Hl7v2Factory>());
   add(std::make_unique<mapping::MappingFactory>());
+  add(std::make_unique<remote::RemoteFactory>());
 }
 
 }  // namespace switchboard::adapters

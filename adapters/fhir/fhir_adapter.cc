@@ -8,6 +8,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "adapters/fhir/fhir_bundle_reader.h"
+#include "adapters/fhir/fhir_care_plan.h"
+#include "adapters/fhir/fhir_consent.h"
 #include "adapters/fhir/fhir_json.h"
 #include "rapidjson/error/en.h"
 #include "switchboard/common/status_macros.h"
@@ -15,9 +18,15 @@
 namespace switchboard::adapters::fhir {
 namespace {
 
+using internal::BundleReader;
+using internal::Entry;
+using internal::FirstCode;
+using internal::FirstText;
+using internal::IdentifierValue;
 using internal::Invalid;
 using internal::JsonObject;
 using internal::ParseDateTime;
+using internal::ReadCoding;
 
 constexpr absl::string_view kLoinc = "http://loinc.org";
 constexpr absl::string_view kDischargeSummary = "18842-5";
@@ -39,63 +48,10 @@ constexpr TaskStatus kTaskStatuses[] = {
 // ---------------------------------------------------------------------------
 // Decoding.
 
-// One Bundle entry, its resource parsed lazily.
-struct Entry {
-  std::string full_url;
-  std::string type;
-  std::string id;
-  const rapidjson::Value* resource = nullptr;
-  std::string path;  // Bundle.entry[i].resource(Type)
-  bool used = false;
-};
-
-absl::StatusOr<v1::SecurityLabel> ReadCoding(JsonObject& coding) {
-  v1::SecurityLabel label;
-  SB_ASSIGN_OR_RETURN(*label.mutable_system(), coding.String("system"));
-  SB_ASSIGN_OR_RETURN(*label.mutable_code(), coding.RequiredString("code"));
-  SB_ASSIGN_OR_RETURN(*label.mutable_display(), coding.String("display"));
-  return label;
-}
-
-// `identifier.value` of a Reference; empty when it has none.
-absl::StatusOr<std::string> IdentifierValue(JsonObject& reference) {
-  SB_ASSIGN_OR_RETURN(std::optional<JsonObject> identifier, reference.Object("identifier"));
-  if (!identifier) return std::string();
-  SB_ASSIGN_OR_RETURN(std::string value, identifier->String("value"));
-  identifier->Skip({"system"});
-  identifier->Finish();
-  return value;
-}
-
-// `coding[0].code` of a CodeableConcept, else its `text`.
-absl::StatusOr<std::string> FirstCode(JsonObject& concept_json) {
-  SB_ASSIGN_OR_RETURN(std::vector<JsonObject> codings, concept_json.Array("coding"));
-  SB_ASSIGN_OR_RETURN(std::string text, concept_json.String("text"));
-  std::string code;
-  if (!codings.empty()) {
-    SB_ASSIGN_OR_RETURN(code, codings[0].String("code"));
-    codings[0].Skip({"system", "display"});
-  }
-  for (JsonObject& c : codings) c.Finish();
-  concept_json.Finish();
-  return code.empty() ? text : code;
-}
-
-// `<member>[0].text` (CodeableConcept or Annotation) of `parent`; empty if absent.
-absl::StatusOr<std::string> FirstText(JsonObject& parent, absl::string_view member) {
-  SB_ASSIGN_OR_RETURN(std::vector<JsonObject> items, parent.Array(member));
-  std::string text;
-  if (!items.empty()) {
-    SB_ASSIGN_OR_RETURN(text, items[0].String("text"));
-  }
-  for (JsonObject& item : items) item.Finish();
-  return text;
-}
-
 class Decoder {
  public:
   Decoder(const v1::adapters::FhirConfig& config, std::vector<std::string>* ignored)
-      : config_(config), ignored_(ignored) {}
+      : config_(config), ignored_(ignored), bundle_(ignored) {}
 
   absl::StatusOr<v1::Message> Run(const rapidjson::Value& root) {
     SB_ASSIGN_OR_RETURN(JsonObject bundle, JsonObject::At(root, "Bundle", ignored_));
@@ -122,15 +78,13 @@ class Decoder {
                           ParseDateTime("Bundle.timestamp", timestamp));
     }
     SB_RETURN_IF_ERROR(DecodeMeta(bundle, header));
-    SB_RETURN_IF_ERROR(IndexEntries(bundle));
+    SB_RETURN_IF_ERROR(bundle_.Index(bundle));
     bundle.Finish();
 
     SB_ASSIGN_OR_RETURN(Entry * focus, DecodeMessageHeader(header));
     SB_RETURN_IF_ERROR(DecodeClient(header));
     SB_RETURN_IF_ERROR(DecodePayload(*focus, message));
-    for (const Entry& e : entries_) {
-      if (!e.used) ignored_->push_back(e.path);
-    }
+    bundle_.Finish();
     return message;
   }
 
@@ -160,64 +114,8 @@ class Decoder {
     return absl::OkStatus();
   }
 
-  absl::Status IndexEntries(JsonObject& bundle) {
-    SB_ASSIGN_OR_RETURN(std::vector<JsonObject> entries, bundle.Array("entry"));
-    if (entries.empty()) return Invalid("Bundle.entry", "required (a MessageHeader first)");
-    for (JsonObject& entry_json : entries) {
-      Entry entry;
-      SB_ASSIGN_OR_RETURN(entry.full_url, entry_json.String("fullUrl"));
-      SB_ASSIGN_OR_RETURN(std::optional<JsonObject> resource, entry_json.Object("resource"));
-      if (!resource) return Invalid(entry_json.PathOf("resource"), "required");
-      SB_ASSIGN_OR_RETURN(entry.type, resource->RequiredString("resourceType"));
-      SB_ASSIGN_OR_RETURN(entry.id, resource->String("id"));
-      entry.resource = &resource->value();
-      entry.path = absl::StrCat(entry_json.PathOf("resource"), "(", entry.type, ")");
-      entry_json.Finish();
-      entries_.push_back(std::move(entry));
-    }
-    if (entries_[0].type != "MessageHeader") {
-      return Invalid("Bundle.entry[0].resource", "the first entry must be a MessageHeader");
-    }
-    return absl::OkStatus();
-  }
-
-  // The resource of an entry, marked used; resourceType and id count as read.
-  JsonObject Open(Entry& entry) {
-    entry.used = true;
-    JsonObject o = *JsonObject::At(*entry.resource, entry.path, ignored_);
-    o.Skip({"resourceType", "id"});
-    return o;
-  }
-
-  // The entry `reference.reference` names (fullUrl, or Type/id).
-  absl::StatusOr<Entry*> Resolve(JsonObject& reference) {
-    SB_ASSIGN_OR_RETURN(std::string ref, reference.RequiredString("reference"));
-    reference.Skip({"type", "display"});
-    reference.Finish();
-    for (Entry& e : entries_) {
-      if ((!e.full_url.empty() && e.full_url == ref) ||
-          (!e.id.empty() && ref == absl::StrCat(e.type, "/", e.id))) {
-        return &e;
-      }
-    }
-    return Invalid(reference.PathOf("reference"),
-                   absl::StrCat("'", ref, "' does not resolve to an entry of the Bundle"));
-  }
-
-  absl::StatusOr<Entry*> ResolveMember(JsonObject& parent, absl::string_view member,
-                                       absl::string_view want_type) {
-    SB_ASSIGN_OR_RETURN(std::optional<JsonObject> ref, parent.Object(member));
-    if (!ref) return Invalid(parent.PathOf(member), "required");
-    SB_ASSIGN_OR_RETURN(Entry * e, Resolve(*ref));
-    if (!want_type.empty() && e->type != want_type) {
-      return Invalid(parent.PathOf(member),
-                     absl::StrCat("refers to a ", e->type, ", expected a ", want_type));
-    }
-    return e;
-  }
-
   absl::StatusOr<Entry*> DecodeMessageHeader(v1::MessageHeader& header) {
-    JsonObject mh = Open(entries_[0]);
+    JsonObject mh = bundle_.Open(bundle_.entries()[0]);
     SB_ASSIGN_OR_RETURN(std::optional<JsonObject> event, mh.Object("eventCoding"));
     if (!event) return Invalid(mh.PathOf("eventCoding"), "required");
     SB_ASSIGN_OR_RETURN(std::string system, event->String("system"));
@@ -266,16 +164,16 @@ class Decoder {
     mh.Skip({"source"});  // endpoint of the sending system: the sender identifies the member
     SB_ASSIGN_OR_RETURN(std::vector<JsonObject> focus, mh.Array("focus"));
     if (focus.empty()) return Invalid(mh.PathOf("focus"), "required (the payload resource)");
-    SB_ASSIGN_OR_RETURN(Entry * payload, Resolve(focus[0]));
+    SB_ASSIGN_OR_RETURN(Entry * payload, bundle_.Resolve(focus[0]));
     for (size_t i = 1; i < focus.size(); ++i) focus[i].Finish();
     mh.Finish();
     return payload;
   }
 
   absl::Status DecodeClient(v1::MessageHeader& header) {
-    for (Entry& e : entries_) {
+    for (Entry& e : bundle_.entries()) {
       if (e.type != "Patient") continue;
-      JsonObject patient = Open(e);
+      JsonObject patient = bundle_.Open(e);
       SB_ASSIGN_OR_RETURN(std::vector<JsonObject> identifiers, patient.Array("identifier"));
       if (identifiers.empty()) {
         return Invalid(patient.PathOf("identifier"), "required (the client's identifier)");
@@ -298,16 +196,24 @@ class Decoder {
       SB_ASSIGN_OR_RETURN(*message.mutable_referral(), DecodeReferral(focus));
       return absl::OkStatus();
     }
-    const std::string path = "Bundle.entry[0].resource(MessageHeader).focus[0]";
-    if (focus.type == "CarePlan" || focus.type == "Consent") {
-      return Invalid(path, absl::StrCat(focus.type, " messages are not supported yet"));
+    if (focus.type == "CarePlan") {
+      SB_ASSIGN_OR_RETURN(*message.mutable_care_plan_change(),
+                          internal::DecodeCarePlan(bundle_, focus));
+      return absl::OkStatus();
     }
-    return Invalid(
-        path, absl::StrCat("a ", focus.type, " is not a payload (Composition or ServiceRequest)"));
+    if (focus.type == "Consent") {
+      SB_ASSIGN_OR_RETURN(*message.mutable_consent_change(),
+                          internal::DecodeConsent(bundle_, focus, config_.event_system()));
+      return absl::OkStatus();
+    }
+    return Invalid("Bundle.entry[0].resource(MessageHeader).focus[0]",
+                   absl::StrCat("a ", focus.type,
+                                " is not a payload (Composition, ServiceRequest, CarePlan or "
+                                "Consent)"));
   }
 
   absl::Status DecodeComposition(Entry& entry, v1::Message& message) {
-    JsonObject composition = Open(entry);
+    JsonObject composition = bundle_.Open(entry);
     composition.Skip({"status", "subject", "date", "author"});
     SB_ASSIGN_OR_RETURN(std::optional<JsonObject> type, composition.Object("type"));
     if (!type) return Invalid(composition.PathOf("type"), "required");
@@ -332,7 +238,8 @@ class Decoder {
       v1::DischargeNote& note = *message.mutable_discharge_note();
       note.set_title(title);
       *note.mutable_sections() = std::move(sections);
-      SB_ASSIGN_OR_RETURN(Entry * encounter, ResolveMember(composition, "encounter", "Encounter"));
+      SB_ASSIGN_OR_RETURN(Entry * encounter,
+                          bundle_.ResolveMember(composition, "encounter", "Encounter"));
       SB_RETURN_IF_ERROR(DecodeEncounter(*encounter, note));
     } else {
       v1::CaseNote& note = *message.mutable_case_note();
@@ -380,7 +287,7 @@ class Decoder {
   }
 
   absl::Status DecodeEncounter(Entry& entry, v1::DischargeNote& note) {
-    JsonObject encounter = Open(entry);
+    JsonObject encounter = bundle_.Open(entry);
     encounter.Skip({"status", "class", "subject"});
     SB_ASSIGN_OR_RETURN(std::optional<JsonObject> period, encounter.Object("period"));
     if (period) {
@@ -412,7 +319,7 @@ class Decoder {
 
   absl::StatusOr<v1::Referral> DecodeReferral(Entry& entry) {
     v1::Referral referral;
-    JsonObject request = Open(entry);
+    JsonObject request = bundle_.Open(entry);
     request.Skip({"status", "intent", "subject", "authoredOn", "requester"});
     SB_ASSIGN_OR_RETURN(std::vector<JsonObject> identifiers, request.Array("identifier"));
     if (identifiers.empty()) return Invalid(request.PathOf("identifier"), "required");
@@ -439,11 +346,11 @@ class Decoder {
     request.Finish();
 
     referral.set_status(v1::Referral::REQUESTED);  // No Task: just requested.
-    for (Entry& e : entries_) {
+    for (Entry& e : bundle_.entries()) {
       if (e.type != "Task") continue;
-      JsonObject task = Open(e);
+      JsonObject task = bundle_.Open(e);
       task.Skip({"intent", "for", "authoredOn", "lastModified", "requester"});
-      SB_ASSIGN_OR_RETURN(Entry * focus, ResolveMember(task, "focus", "ServiceRequest"));
+      SB_ASSIGN_OR_RETURN(Entry * focus, bundle_.ResolveMember(task, "focus", "ServiceRequest"));
       if (focus != &entry) {
         e.used = false;
         continue;
@@ -486,7 +393,7 @@ class Decoder {
 
   const v1::adapters::FhirConfig& config_;
   std::vector<std::string>* ignored_;
-  std::vector<Entry> entries_;
+  BundleReader bundle_;
 };
 
 }  // namespace

@@ -25,7 +25,8 @@
 //   ServiceRequest + the Task whose focus is it -> Referral
 //   Composition.section[]: code.coding[0].code, title, text.div as plain text;
 //       section labels are extensions kSectionSecurityUrl (valueCoding).
-//   CarePlan, Consent: refused for now (INVALID_ARGUMENT "not supported yet").
+//   CarePlan + its Goals and Observations -> CarePlanChange (fhir_care_plan.h)
+//   Consent -> ConsentChange (fhir_consent.h)
 // References resolve against entry fullUrl or `Type/id`. Elements not listed are
 // ignored; DecodeWithReport names them.
 #ifndef SWITCHBOARD_ADAPTERS_FHIR_FHIR_ADAPTER_H_
@@ -61,6 +62,37 @@ inline constexpr absl::string_view kDomainSystem =
 inline constexpr absl::string_view kPurposeOfUseSystem =
     "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 
+// CarePlanChange (see fhir_care_plan.h for the mapping).
+// Goal.identifier.system of a plan item's id.
+inline constexpr absl::string_view kPlanItemSystem = "https://switchboard.example/fhir/plan-item";
+// Observation.code system of a progress rating's scale (`gas`: -2..+2).
+inline constexpr absl::string_view kProgressScaleSystem =
+    "https://switchboard.example/fhir/progress-scale";
+// Extensions of a Goal or a CarePlan.activity.
+inline constexpr absl::string_view kPlanItemIdUrl =
+    "https://switchboard.example/fhir/StructureDefinition/plan-item-id";
+inline constexpr absl::string_view kPlanItemOwnerUrl =
+    "https://switchboard.example/fhir/StructureDefinition/plan-item-owner";
+inline constexpr absl::string_view kPlanItemStatusUrl =
+    "https://switchboard.example/fhir/StructureDefinition/plan-item-status";
+inline constexpr absl::string_view kPlanItemPeriodUrl =
+    "https://switchboard.example/fhir/StructureDefinition/plan-item-period";
+inline constexpr absl::string_view kPlanItemDomainUrl =
+    "https://switchboard.example/fhir/StructureDefinition/plan-item-domain";
+inline constexpr absl::string_view kPlanItemSecurityUrl =
+    "https://switchboard.example/fhir/StructureDefinition/plan-item-security";
+
+// ConsentChange (see fhir_consent.h for the mapping).
+// Identifier.system of a member role (`hospital`, ...) as a Consent actor.
+inline constexpr absl::string_view kMemberRoleSystem =
+    "https://switchboard.example/fhir/member-role";
+inline constexpr absl::string_view kConsentStatusReasonUrl =
+    "https://switchboard.example/fhir/StructureDefinition/consent-status-reason";
+inline constexpr absl::string_view kConsentUpdatedByUrl =
+    "https://switchboard.example/fhir/StructureDefinition/consent-updated-by";
+inline constexpr absl::string_view kConsentRulePeriodUrl =
+    "https://switchboard.example/fhir/StructureDefinition/consent-rule-period";
+
 // Decode's result; `ignored` holds JSON paths of elements present but not mapped
 // (unknown or unused), e.g. `Bundle.entry[1].resource(Patient).name`, in document
 // order per object.
@@ -84,9 +116,9 @@ class FhirAdapter final : public Adapter {
   // entry must be a MessageHeader`, `Bundle.entry[2].resource(Encounter).period.end:
   // '2026-13-01' is not a FHIR dateTime ...`) for bytes that are not JSON, not a
   // message Bundle, another sender, another event system, a missing Patient or
-  // identifier, an unresolvable reference, an invalid dateTime or Task.status, a
-  // CarePlan or Consent focus; or another content type. Unknown elements are not
-  // errors.
+  // identifier, an unresolvable reference, an invalid dateTime or Task.status,
+  // the CarePlan and Consent errors of fhir_care_plan.h and fhir_consent.h; or
+  // another content type. Unknown elements are not errors.
   absl::StatusOr<v1::Message> Decode(absl::string_view content_type,
                                      absl::string_view bytes) const override;
   absl::StatusOr<DecodeReport> DecodeWithReport(absl::string_view content_type,
@@ -94,9 +126,10 @@ class FhirAdapter final : public Adapter {
 
   // A message Bundle as above; deterministic: resource ids are the message id
   // (characters outside [A-Za-z0-9.-] made '-', cut to 64), fullUrls
-  // `urn:switchboard:<Type>:<id>`. INVALID_ARGUMENT naming the canonical field when
-  // the payload has no FHIR mapping here (care_plan_change, consent_change,
-  // notification, none) or header.id is empty.
+  // `urn:switchboard:<Type>:<id>` (Goals and Observations add `-item<n>[-p<k>]`).
+  // INVALID_ARGUMENT naming the canonical field when the payload has no FHIR
+  // mapping here (notification, none), header.id is empty, or a care plan item or
+  // consent lacks what FHIR requires (see fhir_care_plan.h, fhir_consent.h).
   absl::StatusOr<PartnerPayload> Encode(const v1::Message& message) const override;
 
   // The synchronous answer to $process-message: for an OK status a response

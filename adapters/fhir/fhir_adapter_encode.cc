@@ -6,16 +6,22 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/fhir/fhir_adapter.h"
+#include "adapters/fhir/fhir_care_plan.h"
+#include "adapters/fhir/fhir_consent.h"
 #include "adapters/fhir/fhir_json.h"
+#include "adapters/fhir/fhir_json_writer.h"
 #include "rapidjson/document.h"
-#include "rapidjson/prettywriter.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
+#include "switchboard/common/status_macros.h"
 
 namespace switchboard::adapters::fhir {
 namespace {
 
 using internal::FormatDateTime;
+using internal::FullUrl;
+using internal::MemberEndpoint;
+using internal::ResourceId;
+using internal::Serialize;
+using Json = internal::JsonBuilder;
 using rapidjson::Value;
 
 constexpr absl::string_view kLoinc = "http://loinc.org";
@@ -27,25 +33,6 @@ constexpr absl::string_view kOwnDispositionSystem =
 constexpr absl::string_view kFhirDispositions[] = {"home",  "alt-home", "other-hcf", "hosp",
                                                    "long",  "aadvice",  "exp",       "psy",
                                                    "rehab", "snf",      "oth"};
-
-// A FHIR id ([A-Za-z0-9\-\.]{1,64}) from a message id.
-std::string ResourceId(absl::string_view message_id) {
-  std::string id(message_id.substr(0, 64));
-  for (char& c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.';
-    if (!ok) c = '-';
-  }
-  return id;
-}
-
-std::string FullUrl(absl::string_view type, absl::string_view id) {
-  return absl::StrCat("urn:switchboard:", type, ":", id);
-}
-
-std::string MemberEndpoint(absl::string_view org) {
-  return absl::StrCat("urn:switchboard:member:", org);
-}
 
 absl::string_view TaskStatusOf(v1::Referral::Status status) {
   switch (status) {
@@ -100,87 +87,6 @@ absl::string_view IssueCodeOf(absl::StatusCode code) {
   }
 }
 
-// Builds RapidJSON values with one allocator; keys are string literals.
-class Json {
- public:
-  explicit Json(rapidjson::Document& doc) : a_(doc.GetAllocator()) {}
-
-  static Value Obj() { return Value(rapidjson::kObjectType); }
-  static Value Arr() { return Value(rapidjson::kArrayType); }
-  Value Str(absl::string_view s) {
-    return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a_);
-  }
-  Value Resource(absl::string_view type, absl::string_view id) {
-    Value r = Obj();
-    Set(r, "resourceType", type);
-    Set(r, "id", id);
-    return r;
-  }
-  void Set(Value& obj, const char* key, Value v) {
-    obj.AddMember(rapidjson::StringRef(key), v, a_);
-  }
-  void Set(Value& obj, const char* key, absl::string_view s) { Set(obj, key, Str(s)); }
-  void Push(Value& arr, Value v) { arr.PushBack(v, a_); }
-  Value Coding(absl::string_view system, absl::string_view code, absl::string_view display = "") {
-    Value c = Obj();
-    if (!system.empty()) Set(c, "system", system);
-    Set(c, "code", code);
-    if (!display.empty()) Set(c, "display", display);
-    return c;
-  }
-  Value Label(const v1::SecurityLabel& l) { return Coding(l.system(), l.code(), l.display()); }
-  Value Concept(Value coding) {
-    Value c = Obj(), codings = Arr();
-    Push(codings, std::move(coding));
-    Set(c, "coding", std::move(codings));
-    return c;
-  }
-  Value Text(absl::string_view text) {  // CodeableConcept or Annotation with text only
-    Value c = Obj();
-    Set(c, "text", text);
-    return c;
-  }
-  Value Ref(absl::string_view url) {
-    Value r = Obj();
-    Set(r, "reference", url);
-    return r;
-  }
-  Value MemberRef(absl::string_view org) {
-    Value r = Obj(), identifier = Obj();
-    Set(identifier, "system", kMemberSystem);
-    Set(identifier, "value", org);
-    Set(r, "identifier", std::move(identifier));
-    return r;
-  }
-  Value Entry(absl::string_view type, absl::string_view id, Value resource) {
-    Value e = Obj();
-    Set(e, "fullUrl", FullUrl(type, id));
-    Set(e, "resource", std::move(resource));
-    return e;
-  }
-  Value One(Value v) {
-    Value a = Arr();
-    Push(a, std::move(v));
-    return a;
-  }
-
- private:
-  rapidjson::Document::AllocatorType& a_;
-};
-
-std::string Serialize(const rapidjson::Document& doc, bool pretty) {
-  rapidjson::StringBuffer buffer;
-  if (pretty) {
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
-    writer.SetIndent(' ', 2);
-    doc.Accept(writer);
-  } else {
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    doc.Accept(writer);
-  }
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 Value Sections(Json& j, const google::protobuf::RepeatedPtrField<v1::Section>& sections) {
   Value out = Json::Arr();
   for (const v1::Section& s : sections) {
@@ -221,9 +127,11 @@ absl::StatusOr<PartnerPayload> FhirAdapter::Encode(const v1::Message& message) c
       payload_type = "ServiceRequest";
       break;
     case v1::Message::kCarePlanChange:
-      return absl::InvalidArgumentError("message.care_plan_change: not supported yet by FHIR");
+      payload_type = "CarePlan";
+      break;
     case v1::Message::kConsentChange:
-      return absl::InvalidArgumentError("message.consent_change: not supported yet by FHIR");
+      payload_type = "Consent";
+      break;
     case v1::Message::kNotification:
       return absl::InvalidArgumentError("message.notification: not supported yet by FHIR");
     default:
@@ -373,6 +281,14 @@ absl::StatusOr<PartnerPayload> FhirAdapter::Encode(const v1::Message& message) c
     j.Set(task, "for", j.Ref(patient_url));
     if (!r.target().empty()) j.Set(task, "owner", j.MemberRef(r.target()));
     j.Push(entries, j.Entry("Task", id, std::move(task)));
+  }
+  if (message.has_care_plan_change()) {
+    SB_RETURN_IF_ERROR(
+        internal::EncodeCarePlan(message.care_plan_change(), id, patient_url, j, entries));
+  }
+  if (message.has_consent_change()) {
+    SB_RETURN_IF_ERROR(internal::EncodeConsent(message.consent_change(), id, h.client(),
+                                               patient_url, config_.event_system(), j, entries));
   }
   j.Set(doc, "entry", std::move(entries));
   return PartnerPayload{std::string(kContentType), Serialize(doc, config_.pretty())};

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "switchboard/common/status_macros.h"
 #include "switchboard/common/time_util.h"
 
 namespace switchboard::adapters::fhir::internal {
@@ -49,6 +50,13 @@ absl::StatusOr<std::string> JsonObject::RequiredString(absl::string_view member)
   absl::StatusOr<std::string> s = String(member);
   if (s.ok() && s->empty()) return Invalid(PathOf(member), "required");
   return s;
+}
+
+absl::StatusOr<std::optional<int32_t>> JsonObject::Integer(absl::string_view member) {
+  const rapidjson::Value* v = Find(member);
+  if (v == nullptr) return std::optional<int32_t>();
+  if (!v->IsInt()) return Invalid(PathOf(member), "expected a FHIR integer (32-bit, no fraction)");
+  return std::optional<int32_t>(v->GetInt());
 }
 
 absl::StatusOr<std::optional<JsonObject>> JsonObject::Object(absl::string_view member) {
@@ -107,6 +115,78 @@ std::string FormatDateTime(const google::protobuf::Timestamp& ts) {
   const absl::Time t = FromProtoTime(ts);
   return absl::FormatTime(ts.nanos() == 0 ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%E*SZ", t,
                           absl::UTCTimeZone());
+}
+
+absl::StatusOr<google::protobuf::Timestamp> ParseDate(absl::string_view path,
+                                                      absl::string_view value) {
+  absl::Time t;
+  std::string err;
+  if (value.size() != 10 || value[4] != '-' || value[7] != '-' ||
+      !absl::ParseTime("%Y-%m-%d", std::string(value), absl::UTCTimeZone(), &t, &err) ||
+      absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone()) != value) {
+    return Invalid(path, absl::StrCat("'", value, "' is not a FHIR date (YYYY-MM-DD)"));
+  }
+  return ToProtoTime(t);
+}
+
+std::string FormatDate(const google::protobuf::Timestamp& ts) {
+  return absl::FormatTime("%Y-%m-%d", FromProtoTime(ts), absl::UTCTimeZone());
+}
+
+absl::StatusOr<v1::SecurityLabel> ReadCoding(JsonObject& coding) {
+  v1::SecurityLabel label;
+  SB_ASSIGN_OR_RETURN(*label.mutable_system(), coding.String("system"));
+  SB_ASSIGN_OR_RETURN(*label.mutable_code(), coding.RequiredString("code"));
+  SB_ASSIGN_OR_RETURN(*label.mutable_display(), coding.String("display"));
+  return label;
+}
+
+absl::StatusOr<std::string> IdentifierValue(JsonObject& reference) {
+  SB_ASSIGN_OR_RETURN(std::optional<JsonObject> identifier, reference.Object("identifier"));
+  if (!identifier) return std::string();
+  SB_ASSIGN_OR_RETURN(std::string value, identifier->String("value"));
+  identifier->Skip({"system"});
+  identifier->Finish();
+  return value;
+}
+
+absl::StatusOr<std::string> FirstCode(JsonObject& concept_json) {
+  SB_ASSIGN_OR_RETURN(std::vector<JsonObject> codings, concept_json.Array("coding"));
+  SB_ASSIGN_OR_RETURN(std::string text, concept_json.String("text"));
+  std::string code;
+  if (!codings.empty()) {
+    SB_ASSIGN_OR_RETURN(code, codings[0].String("code"));
+    codings[0].Skip({"system", "display"});
+  }
+  for (JsonObject& c : codings) c.Finish();
+  concept_json.Finish();
+  return code.empty() ? text : code;
+}
+
+absl::StatusOr<std::string> FirstText(JsonObject& parent, absl::string_view member) {
+  SB_ASSIGN_OR_RETURN(std::vector<JsonObject> items, parent.Array(member));
+  std::string text;
+  if (!items.empty()) {
+    SB_ASSIGN_OR_RETURN(text, items[0].String("text"));
+  }
+  for (JsonObject& item : items) item.Finish();
+  return text;
+}
+
+absl::StatusOr<std::optional<v1::Period>> ReadPeriod(JsonObject& parent, absl::string_view member) {
+  SB_ASSIGN_OR_RETURN(std::optional<JsonObject> period, parent.Object(member));
+  if (!period) return std::optional<v1::Period>();
+  v1::Period out;
+  SB_ASSIGN_OR_RETURN(std::string start, period->String("start"));
+  SB_ASSIGN_OR_RETURN(std::string end, period->String("end"));
+  if (!start.empty()) {
+    SB_ASSIGN_OR_RETURN(*out.mutable_start(), ParseDateTime(period->PathOf("start"), start));
+  }
+  if (!end.empty()) {
+    SB_ASSIGN_OR_RETURN(*out.mutable_end(), ParseDateTime(period->PathOf("end"), end));
+  }
+  period->Finish();
+  return std::optional<v1::Period>(std::move(out));
 }
 
 namespace {

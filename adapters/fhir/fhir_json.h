@@ -1,11 +1,13 @@
 // Reading FHIR R4 JSON with paths: typed access to members of a RapidJSON object
 // that names the element (`Bundle.entry[2].resource(Encounter).period.end`) in
-// every error, records the elements nobody asked for, and converts FHIR's
-// primitive formats (dateTime/instant, xhtml). Pure helpers for fhir_adapter.cc.
+// every error, records the elements nobody asked for, converts FHIR's primitive
+// formats (dateTime/instant, xhtml) and reads the common datatypes (Coding,
+// Period, logical References). Pure helpers for the FHIR adapter's decoders.
 // Thread-safety: a JsonObject and its IgnoredElements belong to one Decode call.
 #ifndef SWITCHBOARD_ADAPTERS_FHIR_FHIR_JSON_H_
 #define SWITCHBOARD_ADAPTERS_FHIR_FHIR_JSON_H_
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "rapidjson/document.h"
+#include "switchboard/v1/common.pb.h"
 
 namespace switchboard::adapters::fhir::internal {
 
@@ -38,6 +41,9 @@ class JsonObject {
   absl::StatusOr<std::string> String(absl::string_view member);
   // As String, but INVALID_ARGUMENT `<path>.<member>: required` when absent or empty.
   absl::StatusOr<std::string> RequiredString(absl::string_view member);
+  // A FHIR integer (32-bit): nullopt when absent; INVALID_ARGUMENT when present
+  // and not a JSON integer in that range.
+  absl::StatusOr<std::optional<int32_t>> Integer(absl::string_view member);
   // nullopt when absent; INVALID_ARGUMENT when present and not an object.
   absl::StatusOr<std::optional<JsonObject>> Object(absl::string_view member);
   // The objects of an array member (none when absent), with paths `member[i]`.
@@ -69,6 +75,12 @@ absl::StatusOr<google::protobuf::Timestamp> ParseDateTime(absl::string_view path
                                                           absl::string_view value);
 // RFC 3339 in UTC (`2024-03-12T14:25:00Z`, fractions only when non-zero).
 std::string FormatDateTime(const google::protobuf::Timestamp& ts);
+// A full FHIR date (YYYY-MM-DD) as 00:00 UTC of that day. INVALID_ARGUMENT
+// `<path>: '<value>' is not a FHIR date ...` for partial or invalid dates.
+absl::StatusOr<google::protobuf::Timestamp> ParseDate(absl::string_view path,
+                                                      absl::string_view value);
+// The UTC day of `ts` as a FHIR date (YYYY-MM-DD).
+std::string FormatDate(const google::protobuf::Timestamp& ts);
 
 // The text of a narrative `div`: tags removed, entities decoded, whitespace
 // collapsed as a browser would; <br>, </p>, </div>, </li>, </h1-6>, </tr> end a
@@ -76,6 +88,20 @@ std::string FormatDateTime(const google::protobuf::Timestamp& ts);
 std::string XhtmlToText(absl::string_view div);
 // A narrative `div` for plain text: escaped, one `<br/>` per line break.
 std::string TextToXhtml(absl::string_view text);
+
+// --- FHIR datatypes. Each reads the members it maps, marks the known ones it
+// does not map as read, and calls Finish() on the objects it opens.
+
+// A Coding as a label: system, code (required), display.
+absl::StatusOr<v1::SecurityLabel> ReadCoding(JsonObject& coding);
+// `identifier.value` of a Reference; empty when it has none.
+absl::StatusOr<std::string> IdentifierValue(JsonObject& reference);
+// `coding[0].code` of a CodeableConcept, else its `text`.
+absl::StatusOr<std::string> FirstCode(JsonObject& concept_json);
+// `<member>[0].text` (CodeableConcept or Annotation) of `parent`; empty if absent.
+absl::StatusOr<std::string> FirstText(JsonObject& parent, absl::string_view member);
+// The Period `parent.<member>` (start, end as ParseDateTime); nullopt when absent.
+absl::StatusOr<std::optional<v1::Period>> ReadPeriod(JsonObject& parent, absl::string_view member);
 
 }  // namespace switchboard::adapters::fhir::internal
 

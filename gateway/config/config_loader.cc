@@ -10,6 +10,7 @@
 #include "switchboard/common/field_checks.h"
 #include "switchboard/common/status_macros.h"
 #include "switchboard/common/text_proto.h"
+#include "switchboard/v1/adapters/remote.pb.h"
 
 namespace switchboard::gateway::config {
 namespace {
@@ -18,6 +19,22 @@ void Resolve(const std::string& base_dir, std::string* path) {
   if (path->empty() || base_dir.empty()) return;
   std::filesystem::path p(*path);
   if (p.is_relative()) *path = (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+// File paths inside an adapter binding's typed config are relative to the
+// config's directory too. Only the remote adapter names files (its TLS material);
+// a config of another type, or one that does not unpack (the factory reports
+// that at start), is left as is.
+void ResolveAdapterFiles(const std::string& base_dir, v1::AdapterBinding* binding) {
+  v1::adapters::RemoteAdapterConfig remote;
+  if (!binding->config().Is<v1::adapters::RemoteAdapterConfig>() ||
+      !binding->config().UnpackTo(&remote)) {
+    return;
+  }
+  Resolve(base_dir, remote.mutable_ca_cert_file());
+  Resolve(base_dir, remote.mutable_cert_file());
+  Resolve(base_dir, remote.mutable_key_file());
+  binding->mutable_config()->PackFrom(remote);
 }
 
 void ApplyDefaults(v1::GatewayConfig* c) {
@@ -58,6 +75,12 @@ absl::StatusOr<v1::GatewayConfig> ParseConfig(const std::string& text, const std
   Resolve(base_dir, config.mutable_tls()->mutable_ca_cert_file());
   Resolve(base_dir, config.mutable_tls()->mutable_server_cert_file());
   Resolve(base_dir, config.mutable_tls()->mutable_server_key_file());
+  for (v1::PushEndpoint& e : *config.mutable_push_endpoints()) {
+    if (e.has_webhook()) Resolve(base_dir, e.mutable_webhook()->mutable_ca_cert_file());
+  }
+  for (v1::AdapterBinding& binding : *config.mutable_adapter_bindings()) {
+    ResolveAdapterFiles(base_dir, &binding);
+  }
   return config;
 }
 

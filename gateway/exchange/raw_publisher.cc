@@ -69,6 +69,10 @@ void RawPublisher::Publish(const identity::Caller& caller, const v1::PublishRawR
   absl::StatusOr<adapters::DecodeResult> decoded =
       it->second->DecodeWithReport(request.content_type(), request.payload());
   if (!decoded.ok()) {
+    // A remote adapter that is down or late: the payload may be fine, try later.
+    if (absl::IsUnavailable(decoded.status())) {
+      return refuse(absl::UnavailableError(absl::StrCat("adapter: ", decoded.status().message())));
+    }
     // Adapters answer INVALID_ARGUMENT for bad input and UNIMPLEMENTED when they
     // cannot decode at all; either way the caller's payload is what is refused.
     return refuse(

@@ -51,6 +51,7 @@ class RawPublisher {
   //   INVALID_ARGUMENT    `payload: ...` for a payload over max_message_bytes or
   //                       one the adapter cannot decode (its location kept, e.g.
   //                       `payload: PID-3: ...`);
+  //   UNAVAILABLE         `adapter: ...` a remote adapter is down or late;
   //   anything Publisher::Publish answers for the decoded message.
   void Publish(const identity::Caller& caller, const v1::PublishRawRequest& request,
                Publisher::Done done) const;

@@ -4,11 +4,14 @@
 SB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SB_BUILD=${SB_BUILD_DIR:-$SB_ROOT/build}
 
-# What the product and its tests need (Debian 12 package names).
+# What the product and its tests need (Debian 12 package names). nodejs and npm
+# run the test-only FHIR validator (tests/fhir_validator); they count as present
+# when `node` and `npm` are on PATH (NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package).
 SB_PACKAGES=(build-essential cmake pkg-config ccache openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libssl-dev libjemalloc-dev rapidjson-dev libboost-dev
-  libgtest-dev libgmock-dev libbenchmark-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev nodejs npm)
 
 sb_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -16,6 +19,10 @@ sb_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 sb_install_deps() {
   local missing=()
   for p in "${SB_PACKAGES[@]}"; do
+    case "$p" in
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
+    esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -42,4 +49,19 @@ sb_build() {
   for t in "$@"; do targets+=(--target "$t"); done
   sb_log "building ${*:-everything} (-j$jobs)"
   cmake --build "$SB_BUILD" -j "$jobs" "${targets[@]}"
+  # Everything includes the tests, and the FHIR validator test needs its packages.
+  if [ $# -eq 0 ]; then sb_install_fhir_validator; fi
+}
+
+# Installs the test-only FHIR validator's npm packages (pinned in
+# tests/fhir_validator/package-lock.json) when node_modules is missing or older
+# than the lock file. Needs the npm registry then, and only then.
+sb_install_fhir_validator() {
+  local dir="$SB_ROOT/tests/fhir_validator"
+  if [ -d "$dir/node_modules" ] && [ ! "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    return 0
+  fi
+  sb_log "installing the FHIR validator's npm packages (tests/fhir_validator)"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+  touch "$dir/node_modules"
 }

@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -34,6 +36,14 @@ std::string ReadFile(const std::string& name) {
   return switchboard::testing::ReadTestData("fhir", name);
 }
 
+// A canonical message, tests/data/fhir/<name>.textproto.
+v1::Message ReadCanonical(const std::string& name) {
+  v1::Message message;
+  const absl::Status parsed = ParseTextProto(ReadFile(name + ".textproto"), name, &message);
+  EXPECT_TRUE(parsed.ok()) << parsed;
+  return message;
+}
+
 std::unique_ptr<FhirAdapter> MustCreate(const std::string& source, bool pretty = false) {
   v1::adapters::FhirConfig config;
   config.set_source(source);
@@ -59,11 +69,19 @@ struct Sample {
 
 const std::vector<Sample>& Samples() {
   static const auto* samples = new std::vector<Sample>{
-      {"discharge_bundle", "st-marys"},
-      {"case_note_bundle", "county-social"},
-      {"referral_bundle", "st-marys"},
+      {"discharge_bundle", "st-marys"}, {"case_note_bundle", "county-social"},
+      {"referral_bundle", "st-marys"},  {"care_plan_bundle", "care-coord"},
+      {"consent_bundle", "care-coord"},
   };
   return *samples;
+}
+
+std::string SourceOf(const std::string& sample) {
+  for (const Sample& s : Samples()) {
+    if (s.name == sample) return s.source;
+  }
+  ADD_FAILURE() << "no sample " << sample;
+  return "";
 }
 
 class FhirSampleTest : public ::testing::TestWithParam<Sample> {};
@@ -116,7 +134,9 @@ TEST_P(FhirSampleTest, EncodedJsonIsDeterministicWithResourceTypeEverywhere) {
     const std::string type = entry["resource"]["resourceType"].GetString();
     const std::string id = entry["resource"]["id"].GetString();
     EXPECT_EQ(entry["fullUrl"].GetString(), absl::StrCat("urn:switchboard:", type, ":", id));
-    EXPECT_EQ(id, absl::StrReplaceAll(decoded.header().id(), {{"_", "-"}}));
+    // The message id; further resources of a type (Goals, Observations) add a suffix.
+    EXPECT_THAT(id, StartsWith(absl::StrReplaceAll(decoded.header().id(), {{"_", "-"}})));
+    EXPECT_LE(id.size(), 64u);
   }
 }
 
@@ -137,6 +157,44 @@ TEST(FhirAdapterTest, ReportsIgnoredElementsByPath) {
   EXPECT_THAT(report.ignored, Not(Contains("Bundle.entry[0].resource(MessageHeader).source")));
 }
 
+TEST(FhirAdapterTest, ReportsIgnoredCarePlanAndConsentElementsByPath) {
+  auto adapter = MustCreate("care-coord");
+  ASSERT_OK_AND_ASSIGN(
+      DecodeReport plan,
+      adapter->DecodeWithReport("application/fhir+json", ReadFile("care_plan_bundle.json")));
+  EXPECT_THAT(plan.ignored,
+              ::testing::UnorderedElementsAre("Bundle.entry[1].resource(Patient).name",
+                                              "Bundle.entry[2].resource(CarePlan).title",
+                                              "Bundle.entry[3].resource(Goal).achievementStatus"));
+  ASSERT_OK_AND_ASSIGN(
+      DecodeReport consent,
+      adapter->DecodeWithReport("application/fhir+json", ReadFile("consent_bundle.json")));
+  EXPECT_THAT(consent.ignored, ::testing::IsEmpty());
+}
+
+// Goals and Observations get ids of their own, within FHIR's 64 characters.
+TEST(FhirAdapterTest, LongMessageIdsGiveDistinctValidResourceIds) {
+  v1::Message message = ReadCanonical("care_plan_canonical");
+  message.mutable_header()->set_id(std::string(100, 'x') + "/1");
+  auto adapter = MustCreate("care-coord");
+  ASSERT_OK_AND_ASSIGN(PartnerPayload encoded, adapter->Encode(message));
+  rapidjson::Document doc;
+  doc.Parse(encoded.bytes.c_str());
+  std::set<std::string> urls;
+  for (const rapidjson::Value& entry : doc["entry"].GetArray()) {
+    const std::string id = entry["resource"]["id"].GetString();
+    EXPECT_LE(id.size(), 64u) << id;
+    EXPECT_EQ(
+        id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-."),
+        std::string::npos)
+        << id;
+    EXPECT_TRUE(urls.insert(entry["fullUrl"].GetString()).second) << id;
+  }
+  EXPECT_EQ(urls.size(), doc["entry"].Size());
+  ASSERT_OK_AND_ASSIGN(v1::Message decoded, adapter->Decode(encoded.content_type, encoded.bytes));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(message, decoded));
+}
+
 // Each case: an edit of a sample, and where the error must point.
 struct ErrorCase {
   std::string name;
@@ -154,8 +212,7 @@ class FhirDecodeErrorTest : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(FhirDecodeErrorTest, NamesThePath) {
   const ErrorCase& c = GetParam();
-  const std::string source = c.sample == "case_note_bundle" ? "county-social" : "st-marys";
-  auto adapter = MustCreate(source);
+  auto adapter = MustCreate(SourceOf(c.sample));
   std::string bytes = ReadFile(c.sample + ".json");
   ASSERT_NE(bytes.find(c.from), std::string::npos) << c.from;
   bytes = absl::StrReplaceAll(bytes, {{c.from, c.to}});
@@ -190,9 +247,9 @@ INSTANTIATE_TEST_SUITE_P(
         {"UnresolvedFocus", "case_note_bundle", "{ \"reference\": \"Composition/cn-0017\" }",
          "{ \"reference\": \"Composition/nope\" }",
          "Bundle.entry[0].resource(MessageHeader).focus[0].reference: ", "does not resolve"},
-        {"CarePlanNotYet", "discharge_bundle", "\"resourceType\": \"Composition\"",
-         "\"resourceType\": \"CarePlan\"", "Bundle.entry[0].resource(MessageHeader).focus[0]: ",
-         "CarePlan messages are not supported yet"},
+        {"FocusNotAPayload", "discharge_bundle", "\"resourceType\": \"Composition\"",
+         "\"resourceType\": \"Basic\"",
+         "Bundle.entry[0].resource(MessageHeader).focus[0]: ", "a Basic is not a payload"},
         {"UnknownTaskStatus", "referral_bundle", "\"status\": \"rejected\"",
          "\"status\": \"draft\"", "Bundle.entry[3].resource(Task).status: ", "'draft'"},
         {"NoClientIdentifier", "case_note_bundle",
@@ -201,8 +258,225 @@ INSTANTIATE_TEST_SUITE_P(
          "\"identifier\": []", "Bundle.entry[1].resource(Patient).identifier: ", "required"},
         {"SectionLabelWithoutCoding", "discharge_bundle", "\"valueCoding\"", "\"valueCode\"",
          "Bundle.entry[2].resource(Composition).section[1].extension[0].valueCoding: ", "required"},
+        // CarePlan (entries: 2 CarePlan, 3-4 Goals, 5-7 Observations).
+        {"GoalStatusWithoutCanonical", "care_plan_bundle", "\"lifecycleStatus\": \"proposed\"",
+         "\"lifecycleStatus\": \"rejected\"",
+         "Bundle.entry[4].resource(Goal).lifecycleStatus: ", "'rejected' has no plan item status"},
+        {"ReopenedNeedsNearestActiveStatus", "care_plan_bundle", "\"status\": \"in-progress\"",
+         "\"status\": \"completed\"",
+         "Bundle.entry[2].resource(CarePlan).activity[1].detail.status: ",
+         "with plan-item-status 'reopened'"},
+        {"UnknownPlanItemStatus", "care_plan_bundle", "\"valueCode\": \"reopened\"",
+         "\"valueCode\": \"paused\"",
+         "Bundle.entry[2].resource(CarePlan).activity[1].extension[2].valueCode: ",
+         "'paused' is not a plan item status"},
+        {"ActivityWithoutItemId", "care_plan_bundle",
+         "{ \"url\": \"https://switchboard.example/fhir/StructureDefinition/plan-item-id\", "
+         "\"valueString\": \"act-boiler-repair\" },",
+         "", "Bundle.entry[2].resource(CarePlan).activity[0].extension: ", "plan-item-id"},
+        {"ActivityByReference", "care_plan_bundle", "\"detail\": {", "\"plannedDetail\": {",
+         "Bundle.entry[2].resource(CarePlan).activity[0].detail: ", "by reference"},
+        {"GoalWithoutItemIdentifier", "care_plan_bundle",
+         "\"system\": \"https://switchboard.example/fhir/plan-item\", \"value\": \"goal-mood\"",
+         "\"system\": \"https://care-coord.example.org/goals\", \"value\": \"goal-mood\"",
+         "Bundle.entry[4].resource(Goal).identifier: ", "required"},
+        {"PlanVersionNotAnInteger", "care_plan_bundle", "\"versionId\": \"7\"",
+         "\"versionId\": \"v7\"", "Bundle.entry[2].resource(CarePlan).meta.versionId: ", "'v7'"},
+        {"PartialGoalDueDate", "care_plan_bundle", "\"dueDate\": \"2024-07-01\"",
+         "\"dueDate\": \"2024-07\"",
+         "Bundle.entry[4].resource(Goal).target[0].dueDate: ", "is not a FHIR date"},
+        {"AttainmentNotAnInteger", "care_plan_bundle", "\"valueInteger\": 4",
+         "\"valueInteger\": 4.5",
+         "Bundle.entry[6].resource(Observation).valueInteger: ", "FHIR integer"},
+        {"GoalRefersToAnObservation", "care_plan_bundle", "{ \"reference\": \"Goal/goal-mood\" }",
+         "{ \"reference\": \"urn:uuid:5f0c2b8e-1a61-4c55-9c1e-7d3a00000006\" }",
+         "Bundle.entry[2].resource(CarePlan).goal[1]: ", "expected a Goal"},
+        {"ProgressWithoutScale", "care_plan_bundle",
+         "\"system\": \"https://switchboard.example/fhir/progress-scale\", \"code\": "
+         "\"warmth-0-10\"",
+         "\"system\": \"http://loinc.org\", \"code\": \"warmth-0-10\"",
+         "Bundle.entry[6].resource(Observation).code.coding: ", "no coding of system"},
+        {"BadScheduledPeriod", "care_plan_bundle", "\"end\": \"2024-04-19T17:00:00+01:00\"",
+         "\"end\": \"2024-04-19T17:00\"",
+         "Bundle.entry[2].resource(CarePlan).activity[0].detail.scheduledPeriod.end: ",
+         "is not a FHIR dateTime"},
+        // Consent (entry 2).
+        {"ConsentStatusWithoutCanonical", "consent_bundle", "\"status\": \"active\"",
+         "\"status\": \"proposed\"",
+         "Bundle.entry[2].resource(Consent).status: ", "'proposed' has no consent status"},
+        {"UnknownProvisionType", "consent_bundle", "\"type\": \"deny\"", "\"type\": \"maybe\"",
+         "Bundle.entry[2].resource(Consent).provision.provision[0].type: ", "'maybe'"},
+        {"UnknownMemberRole", "consent_bundle", "\"value\": \"agency\"", "\"value\": \"pharmacy\"",
+         "Bundle.entry[2].resource(Consent).provision.provision[1].actor[0].reference.identifier"
+         ".value: ",
+         "'pharmacy' is not a member role"},
+        {"ActorOfAnotherSystem", "consent_bundle", "https://switchboard.example/fhir/member-role",
+         "http://example.org/roles",
+         "Bundle.entry[2].resource(Consent).provision.provision[1].actor[0].reference.identifier"
+         ".system: ",
+         "is neither"},
+        {"ClassOfAnotherSystem", "consent_bundle",
+         "{ \"system\": \"https://switchboard.example/fhir/event\", \"code\": \"discharge\" }",
+         "{ \"system\": \"http://hl7.org/fhir/resource-types\", \"code\": \"Composition\" }",
+         "Bundle.entry[2].resource(Consent).provision.provision[0].provision[0].class[0].system: ",
+         "is not the event system"},
+        {"PartialDataPeriod", "consent_bundle", "\"end\": \"2025-01-01T00:00:00Z\"",
+         "\"end\": \"2025-01-01\"",
+         "Bundle.entry[2].resource(Consent).provision.provision[1].dataPeriod.end: ",
+         "is not a FHIR dateTime"},
+        {"ConsentWithoutIdentifier", "consent_bundle",
+         "{ \"system\": \"https://care-coord.example.org/fhir/consent-id\", \"value\": "
+         "\"consent-0001-share-all-but-mental-health-with-housing\" }",
+         "", "Bundle.entry[2].resource(Consent).identifier: ", "required"},
+        {"ConsentPatientIsNotAPatient", "consent_bundle",
+         "\"patient\": { \"reference\": \"urn:uuid:9b2e4d10-3c0f-4f7e-8a55-1c2d00000002\" }",
+         "\"patient\": { \"reference\": \"urn:uuid:9b2e4d10-3c0f-4f7e-8a55-1c2d00000003\" }",
+         "Bundle.entry[2].resource(Consent).patient: ", "expected a Patient"},
     }),
     [](const auto& info) { return info.param.name; });
+
+// Canonical messages with every field set (tests/data/fhir/<name>.textproto):
+// Encode then Decode gives them back, and Decode reads everything Encode wrote.
+class FhirCanonicalTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FhirCanonicalTest, EncodeThenDecodeIsIdentity) {
+  const v1::Message message = ReadCanonical(GetParam());
+  auto adapter = MustCreate(message.header().source());
+  ASSERT_OK_AND_ASSIGN(PartnerPayload encoded, adapter->Encode(message));
+  ASSERT_OK_AND_ASSIGN(DecodeReport decoded,
+                       adapter->DecodeWithReport(encoded.content_type, encoded.bytes));
+  google::protobuf::util::MessageDifferencer differ;
+  std::string diff;
+  differ.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differ.Compare(message, decoded.message)) << diff << encoded.bytes;
+  EXPECT_THAT(decoded.ignored, ::testing::IsEmpty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Messages, FhirCanonicalTest,
+                         ::testing::Values("care_plan_canonical", "consent_canonical"));
+
+// FHIR R4 has no `reopened`: the nearest status plus the plan-item-status
+// extension, on the Goal and on the activity.
+TEST(FhirAdapterTest, ReopenedIsTheNearestStatusPlusAnExtension) {
+  const v1::Message message = ReadCanonical("care_plan_canonical");
+  auto adapter = MustCreate("care-coord");
+  ASSERT_OK_AND_ASSIGN(PartnerPayload encoded, adapter->Encode(message));
+  rapidjson::Document doc;
+  doc.Parse(encoded.bytes.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  const rapidjson::Value& plan = doc["entry"][2]["resource"];
+  ASSERT_STREQ(plan["resourceType"].GetString(), "CarePlan");
+  EXPECT_STREQ(plan["meta"]["versionId"].GetString(), "8");
+  const rapidjson::Value& goal = doc["entry"][3]["resource"];
+  ASSERT_STREQ(goal["resourceType"].GetString(), "Goal");
+  EXPECT_STREQ(goal["lifecycleStatus"].GetString(), "active");
+  EXPECT_THAT(encoded.bytes, HasSubstr(absl::StrCat("{\"url\":\"", kPlanItemStatusUrl,
+                                                    "\",\"valueCode\":\"reopened\"}")));
+  EXPECT_STREQ(goal["startDate"].GetString(), "2024-03-15");
+  EXPECT_STREQ(goal["target"][0]["dueDate"].GetString(), "2024-06-30");
+  const rapidjson::Value& reopened = plan["activity"][1];
+  EXPECT_STREQ(reopened["detail"]["status"].GetString(), "in-progress");
+  EXPECT_STREQ(reopened["extension"][2]["valueCode"].GetString(), "reopened");
+}
+
+TEST(FhirAdapterTest, CarePlanItemsComeBackGoalsFirst) {
+  auto adapter = MustCreate("care-coord");
+  v1::Message message = ReadCanonical("care_plan_canonical");
+  auto* items = message.mutable_care_plan_change()->mutable_items();
+  // Activity, goal, activity, ...: FHIR keeps goals and activities apart.
+  items->SwapElements(0, items->size() - 1);
+  ASSERT_OK_AND_ASSIGN(PartnerPayload encoded, adapter->Encode(message));
+  ASSERT_OK_AND_ASSIGN(v1::Message decoded, adapter->Decode(encoded.content_type, encoded.bytes));
+  std::vector<std::string> ids;
+  for (const v1::CarePlanItem& item : decoded.care_plan_change().items()) ids.push_back(item.id());
+  EXPECT_THAT(ids, ::testing::ElementsAre("goal-mood", "goal-income", "goal-job", "goal-warm-home",
+                                          "act-dropped", "act-boiler-repair", "act-cmht-review",
+                                          "act-benefits-check", "act-food-bank", "act-done"));
+}
+
+// Defaults are written as what they mean and read back as the default.
+TEST(FhirAdapterTest, DefaultScaleAndScopeAreWrittenExplicitlyAndReadAsDefault) {
+  v1::Message plan = ReadCanonical("care_plan_canonical");
+  plan.mutable_care_plan_change()->mutable_items(0)->mutable_progress(1)->set_scale("gas");
+  auto adapter = MustCreate("care-coord");
+  ASSERT_OK_AND_ASSIGN(PartnerPayload encoded, adapter->Encode(plan));
+  EXPECT_THAT(encoded.bytes, HasSubstr(absl::StrCat("\"system\":\"", kProgressScaleSystem,
+                                                    "\",\"code\":\"gas\"")));
+  ASSERT_OK_AND_ASSIGN(v1::Message decoded, adapter->Decode(encoded.content_type, encoded.bytes));
+  EXPECT_EQ(decoded.care_plan_change().items(0).progress(1).scale(), "");
+
+  v1::Message consent = ReadCanonical("consent_canonical");
+  consent.mutable_consent_change()->mutable_consent()->clear_scope();
+  ASSERT_OK_AND_ASSIGN(encoded, adapter->Encode(consent));
+  EXPECT_THAT(encoded.bytes, HasSubstr("\"code\":\"patient-privacy\""));
+  ASSERT_OK_AND_ASSIGN(decoded, adapter->Decode(encoded.content_type, encoded.bytes));
+  EXPECT_EQ(decoded.consent_change().consent().scope(), "");
+}
+
+TEST(FhirAdapterTest, ConsentOfTheMessageClientRefersToThePatientEntry) {
+  v1::Message message = ReadCanonical("consent_canonical");
+  v1::Consent& consent = *message.mutable_consent_change()->mutable_consent();
+  *consent.mutable_client() = message.header().client();
+  consent.mutable_provision()->set_type(v1::ConsentProvision::PERMIT);
+  auto adapter = MustCreate("care-coord");
+  ASSERT_OK_AND_ASSIGN(PartnerPayload encoded, adapter->Encode(message));
+  rapidjson::Document doc;
+  doc.Parse(encoded.bytes.c_str());
+  const rapidjson::Value& resource = doc["entry"][2]["resource"];
+  ASSERT_STREQ(resource["resourceType"].GetString(), "Consent");
+  EXPECT_STREQ(resource["patient"]["reference"].GetString(),
+               doc["entry"][1]["fullUrl"].GetString());
+  EXPECT_STREQ(resource["policyRule"]["coding"][0]["code"].GetString(), "OPTIN");
+  ASSERT_OK_AND_ASSIGN(v1::Message decoded, adapter->Decode(encoded.content_type, encoded.bytes));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(message, decoded))
+      << ToText(decoded);
+}
+
+// Encode refuses what it cannot write as valid FHIR, naming the canonical field.
+TEST(FhirAdapterTest, EncodeRefusesIncompleteCarePlansAndConsents) {
+  auto adapter = MustCreate("care-coord");
+  struct Case {
+    std::string sample;
+    std::function<void(v1::Message&)> edit;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"care_plan_canonical",
+       [](v1::Message& m) { m.mutable_care_plan_change()->mutable_items(1)->clear_kind(); },
+       "message.care_plan_change.items[1].kind: required"},
+      {"care_plan_canonical",
+       [](v1::Message& m) { m.mutable_care_plan_change()->mutable_items(4)->clear_status(); },
+       "message.care_plan_change.items[4].status: required"},
+      {"care_plan_canonical",
+       [](v1::Message& m) { m.mutable_care_plan_change()->mutable_items(0)->clear_description(); },
+       "message.care_plan_change.items[0].description: required"},
+      {"consent_canonical",
+       [](v1::Message& m) { m.mutable_consent_change()->mutable_consent()->clear_status(); },
+       "message.consent_change.consent.status: required"},
+      {"consent_canonical",
+       [](v1::Message& m) {
+         m.mutable_consent_change()->mutable_consent()->mutable_provision()->clear_type();
+       },
+       "message.consent_change.consent.provision.type: required"},
+      {"consent_canonical",
+       [](v1::Message& m) {
+         m.mutable_consent_change()
+             ->mutable_consent()
+             ->mutable_provision()
+             ->mutable_provisions(0)
+             ->add_actors();
+       },
+       "message.consent_change.consent.provision.provisions[0].actors[0]: an organisation_id or "
+       "a role is required"},
+  };
+  for (const Case& c : cases) {
+    v1::Message message = ReadCanonical(c.sample);
+    c.edit(message);
+    EXPECT_THAT(adapter->Encode(message),
+                StatusIs(absl::StatusCode::kInvalidArgument, StartsWith(c.error)))
+        << c.error;
+  }
+}
 
 TEST(FhirAdapterTest, RefusesOtherContentTypes) {
   auto adapter = MustCreate("st-marys");
@@ -234,10 +508,10 @@ TEST(FhirAdapterTest, RefusesPayloadsWithoutMapping) {
   auto adapter = MustCreate("st-marys");
   v1::Message message;
   message.mutable_header()->set_id("m-1");
-  message.mutable_care_plan_change();
-  EXPECT_THAT(adapter->Encode(message), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                 StartsWith("message.care_plan_change: ")));
-  message.clear_care_plan_change();
+  message.mutable_notification();
+  EXPECT_THAT(adapter->Encode(message),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("message.notification: ")));
+  message.clear_notification();
   EXPECT_THAT(adapter->Encode(message),
               StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("message.payload: ")));
 }
