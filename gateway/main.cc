@@ -5,7 +5,8 @@
 //
 // Runs in the foreground; SIGINT/SIGTERM drain and stop it cleanly. Prints one
 // line "switchboard listening grpc=HOST:PORT" on stdout once it serves, followed
-// by " mllp=HOST:PORT" when listen.mllp_address is configured.
+// by " mllp=HOST:PORT" when listen.mllp_address is configured and
+// " https=HOST:PORT" when listen.https_address is.
 #include <signal.h>
 
 #include <cstdio>
@@ -57,8 +58,10 @@ int main(int argc, char** argv) {
     return gateway.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   const std::string mllp = (*gateway)->mllp_address();
-  std::printf("switchboard listening grpc=%s:%d%s%s\n", (*gateway)->grpc_host().c_str(),
-              (*gateway)->grpc_port(), mllp.empty() ? "" : " mllp=", mllp.c_str());
+  const std::string https = (*gateway)->https_address();
+  std::printf("switchboard listening grpc=%s:%d%s%s%s%s\n", (*gateway)->grpc_host().c_str(),
+              (*gateway)->grpc_port(), mllp.empty() ? "" : " mllp=", mllp.c_str(),
+              https.empty() ? "" : " https=", https.c_str());
   std::fflush(stdout);
 
   int sig = 0;

@@ -1,7 +1,6 @@
 #include "gateway/connectors/mllp_server.h"
 
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <array>
 #include <utility>
@@ -13,6 +12,8 @@
 #include "boost/asio/write.hpp"
 #include "gateway/common/log.h"
 #include "gateway/connectors/mllp_ack.h"
+#include "gateway/connectors/tls_server.h"
+#include "switchboard/common/status_macros.h"
 
 namespace switchboard::gateway::connectors {
 namespace {
@@ -25,32 +26,6 @@ using boost::system::error_code;
 // Audit operation of MLLP refusals made before the raw publisher sees a message.
 constexpr char kOperation[] = "MLLP/PublishRaw";
 constexpr char kContentType[] = "application/hl7-v2";
-
-// The identity material of a TLS session: its verified peer certificate's URI SANs.
-identity::PeerInfo PeerFromTls(SSL* ssl) {
-  identity::PeerInfo peer;
-  X509* cert = SSL_get1_peer_certificate(ssl);
-  if (cert == nullptr) return peer;
-  peer.authenticated = SSL_get_verify_result(ssl) == X509_V_OK;
-  auto* names =
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
-  if (names != nullptr) {
-    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
-      const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
-      if (name->type != GEN_URI) continue;
-      const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
-      peer.sans.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
-                             static_cast<size_t>(ASN1_STRING_length(uri)));
-    }
-    GENERAL_NAMES_free(names);
-  }
-  X509_free(cert);
-  return peer;
-}
-
-absl::Status TlsError(absl::string_view field, const error_code& ec) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", ec.message()));
-}
 
 }  // namespace
 
@@ -208,53 +183,14 @@ MllpServer::~MllpServer() { Stop(absl::Now()); }
 absl::StatusOr<std::unique_ptr<MllpServer>> MllpServer::Start(
     const MllpServerOptions& options, const identity::RpcGuard* guard,
     const exchange::RawPublisher* publisher) {
-  const size_t colon = options.address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == options.address.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("listen.mllp_address: '", options.address,
-                                                   "' is not HOST:PORT (e.g. 0.0.0.0:2575)"));
-  }
-  std::string host = options.address.substr(0, colon);
-  const std::string port = options.address.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-
   auto server = std::unique_ptr<MllpServer>(new MllpServer(options, guard, publisher));
   // TLS 1.2 or later, and a client certificate that chains to our CA, always.
-  ssl::context& ctx = server->ssl_;
-  error_code ec;
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                      ssl::context::single_dh_use,
-                  ec);
-  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  if (ctx.use_certificate_chain(asio::buffer(options.cert_pem), ec)) {
-    return TlsError("tls.server_cert_file", ec);
-  }
-  if (ctx.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec)) {
-    return TlsError("tls.server_key_file", ec);
-  }
-  if (ctx.add_certificate_authority(asio::buffer(options.ca_pem), ec)) {
-    return TlsError("tls.ca_cert_file", ec);
-  }
-  ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+  SB_RETURN_IF_ERROR(ConfigureServerTls(server->ssl_, options.ca_pem, options.cert_pem,
+                                        options.key_pem, /*require_client_certificate=*/true,
+                                        "switchboard-mllp"));
 
-  tcp::resolver resolver(server->io_);
-  auto endpoints =
-      resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || endpoints.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("listen.mllp_address: cannot resolve '",
-                                                   options.address, "': ", ec.message()));
-  }
-  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  tcp::acceptor& acceptor = server->acceptor_;
-  if (acceptor.open(endpoint.protocol(), ec) ||
-      acceptor.set_option(tcp::acceptor::reuse_address(true), ec) || acceptor.bind(endpoint, ec) ||
-      acceptor.listen(asio::socket_base::max_listen_connections, ec)) {
-    return absl::UnavailableError(absl::StrCat("listen.mllp_address: cannot listen on '",
-                                               options.address, "': ", ec.message()));
-  }
-  server->host_ = host;
-  server->port_ = acceptor.local_endpoint(ec).port();
+  SB_RETURN_IF_ERROR(Listen(server->acceptor_, options.address, "listen.mllp_address",
+                            "0.0.0.0:2575", &server->host_, &server->port_));
   server->Accept();
   server->thread_ = std::thread([s = server.get()] { s->io_.run(); });
   return server;

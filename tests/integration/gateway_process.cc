@@ -62,7 +62,7 @@ std::string TestConfig(const std::string& data_dir, const GatewayOptions& o) {
 )",
                   o.extra_seed);
   return absl::StrFormat(
-      R"(listen { grpc_address: "127.0.0.1:0" %s}
+      R"(listen { grpc_address: "127.0.0.1:0" %s%s}
 tls { ca_cert_file: "%s" server_cert_file: "%s" server_key_file: "%s" }
 data_dir: "%s"
 limits { max_message_bytes: %d max_destinations: 8 }
@@ -78,7 +78,8 @@ event_types { code: "consent-change" payload: CONSENT_CHANGE }
 seed {
 %s}
 )",
-      o.mllp ? R"(mllp_address: "127.0.0.1:0" )" : "", pki.ca(), pki.gateway_cert(),
+      o.mllp ? R"(mllp_address: "127.0.0.1:0" )" : "",
+      o.https ? R"(https_address: "127.0.0.1:0" )" : "", pki.ca(), pki.gateway_cert(),
       pki.gateway_key(), data_dir, o.max_message_bytes, o.default_window, o.ack_timeout_ms,
       o.sharing_policy.empty() ? "" : "sharing_policy_file: \"sharing-policy.textproto\"",
       o.extra_config, seed);
@@ -164,7 +165,7 @@ absl::Status GatewayProcess::Start(absl::Duration timeout) {
     line.append(buf, static_cast<size_t>(n));
   }
   line = line.substr(0, line.find('\n'));
-  // "switchboard listening grpc=HOST:PORT[ mllp=HOST:PORT]"
+  // "switchboard listening grpc=HOST:PORT[ mllp=HOST:PORT][ https=HOST:PORT]"
   auto value_of = [&line](const std::string& key) -> std::string {
     const size_t at = line.find(key);
     if (at == std::string::npos) return "";
@@ -175,6 +176,7 @@ absl::Status GatewayProcess::Start(absl::Duration timeout) {
   const size_t at = grpc.rfind(':');
   port_ = at == std::string::npos ? 0 : std::atoi(grpc.c_str() + at + 1);
   mllp_address_ = value_of(" mllp=");
+  https_address_ = value_of(" https=");
   if (line.find("switchboard listening") == std::string::npos || port_ <= 0) {
     Kill();
     return absl::InternalError(absl::StrCat("unexpected first line: ", line));

@@ -38,6 +38,8 @@ struct GatewayOptions {
   std::string sharing_policy = kOpenSharingPolicy;
   // Also listen for MLLP on 127.0.0.1, port 0.
   bool mllp = false;
+  // Also listen for HTTPS (FHIR $process-message) on 127.0.0.1, port 0.
+  bool https = false;
   // Appended to the config (e.g. more event types).
   std::string extra_config;
 };
@@ -71,6 +73,8 @@ class GatewayProcess {
   std::string address() const;  // 127.0.0.1:PORT
   // HOST:PORT from ` mllp=` of the listening line; "" when MLLP is not configured.
   const std::string& mllp_address() const { return mllp_address_; }
+  // HOST:PORT from ` https=` of the listening line; "" when HTTPS is not configured.
+  const std::string& https_address() const { return https_address_; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& config_path() const { return config_path_; }
   // The last lines the gateway wrote to stderr.
@@ -88,6 +92,7 @@ class GatewayProcess {
   int stdout_fd_ = -1;
   int port_ = 0;
   std::string mllp_address_;
+  std::string https_address_;
 };
 
 }  // namespace switchboard::testing
