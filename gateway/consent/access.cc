@@ -82,6 +82,12 @@ absl::StatusOr<std::shared_ptr<const ClientState>> AccessDecider::Load(
   }
   auto state = std::make_shared<ClientState>();
   state->client_id = client_id;
+  {
+    v1::Client client;
+    SB_ASSIGN_OR_RETURN(bool found,
+                        store_->GetProto(Cf::kClients, keys::Client(client_id), &client));
+    if (found) state->identifiers.assign(client.identifiers().begin(), client.identifiers().end());
+  }
   SB_ASSIGN_OR_RETURN(state->care_team, registry::ReadCareTeam(*store_, client_id));
   SB_ASSIGN_OR_RETURN(state->consents, ReadCurrentConsents(*store_, client_id));
   const std::string prefix = keys::BreakGlassPrefix(client_id);

@@ -34,6 +34,8 @@ inline constexpr char kEnterpriseIdSystem[] = "urn:switchboard:client";
 // What decisions about one client need, read once.
 struct ClientState {
   std::string client_id;
+  // Every identifier members know the client by (system|value).
+  std::vector<v1::ClientIdentifier> identifiers;
   v1::CareTeam care_team;
   // The current version of each consent (any status).
   std::vector<v1::Consent> consents;

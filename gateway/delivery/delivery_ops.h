@@ -15,6 +15,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gateway/identity/authenticator.h"
 #include "gateway/store/committer.h"
@@ -72,13 +73,42 @@ absl::Status RecordAttempts(store::Transaction& txn, const std::string& recipien
 // a redacted one is also put in the withheld index (a break-glass re-sends it
 // whole).
 absl::Status Acknowledge(store::Transaction& txn, const identity::Caller& caller,
-                         const std::vector<SentDelivery>& acked);
+                         const std::vector<SentDelivery>& acked,
+                         absl::string_view operation = "Exchange/Subscribe");
 
 // Transaction: the queued delivery `seq` of `recipient` is denied at delivery
 // time: moves it off the queue to WITHHELD with `reason`, indexes it for a
 // break-glass and audits WITHHOLD. A delivery no longer queued is left alone.
 absl::Status Withhold(store::Transaction& txn, const std::string& recipient, uint64_t seq,
-                      const std::string& reason);
+                      const std::string& reason,
+                      absl::string_view operation = "Exchange/Subscribe");
+
+// Push delivery (see pusher.h). Each is a transaction on a delivery still queued
+// for `recipient` (one no longer queued is left alone).
+
+// A failed attempt: RETRYING with the attempt count, its time, `error`, and when
+// the next attempt is due.
+absl::Status RecordRetry(store::Transaction& txn, const std::string& recipient, uint64_t seq,
+                         uint32_t attempts, absl::Time attempted_at, absl::Time next_attempt_at,
+                         const std::string& error);
+
+// Gives up on it: moves it off the queue to DEAD_LETTERED with `error` kept as
+// last_error (and the attempt count), and audits DEAD_LETTER with `operation`.
+absl::Status DeadLetter(store::Transaction& txn, const std::string& recipient, uint64_t seq,
+                        uint32_t attempts, absl::Time attempted_at, const std::string& error,
+                        absl::string_view operation);
+
+// Queues dead-lettered deliveries of `recipient` again, in their original place
+// (their sequence), PENDING with no attempts (last_error kept), and audits a
+// REPLAY by `caller` for each. NOT_FOUND naming an id that is not a delivery of
+// the recipient (withheld ones included); FAILED_PRECONDITION naming one that is
+// not dead-lettered. Nothing changes unless every id qualifies.
+absl::Status Replay(store::Transaction& txn, const identity::Caller& caller,
+                    const std::string& recipient, const std::vector<uint64_t>& seqs);
+
+// Sequences of every dead-lettered delivery of `recipient`, oldest first.
+absl::StatusOr<std::vector<uint64_t>> DeadLetters(const store::Store& store,
+                                                  const std::string& recipient);
 
 }  // namespace switchboard::gateway::delivery
 

@@ -47,12 +47,20 @@ grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* Dispatcher::NewSession(
   std::shared_ptr<SubscribeSession> session;
   {
     absl::MutexLock lock(&mu_);
-    Member& member = members_[caller.organisation_id];
     if (stopping_) {
       auto* rejected = new RejectedStream();
       rejected->Reject(absl::UnavailableError("the gateway is shutting down"));
       return rejected;
     }
+    if (pushed_.contains(caller.organisation_id)) {
+      auto* rejected = new RejectedStream();
+      rejected->Reject(absl::FailedPreconditionError(
+          absl::StrCat("deliveries to '", caller.organisation_id,
+                       "' are pushed to its endpoint (push_endpoints in the gateway config); "
+                       "it cannot also Subscribe")));
+      return rejected;
+    }
+    Member& member = members_[caller.organisation_id];
     const uint32_t w = window == 0 ? options_.default_window : std::min(window, options_.max_window);
     session = std::make_shared<SubscribeSession>(this, caller, member.state, w);
     previous = member.active.lock();
@@ -63,6 +71,26 @@ grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* Dispatcher::NewSession(
   }
   session->Begin();
   return session.get();
+}
+
+std::shared_ptr<const v1::Message> Dispatcher::ForRecipient(const std::string& recipient,
+                                                            const consent::ClientState& client,
+                                                            const v1::Message& message) const {
+  absl::MutexLock lock(&mu_);
+  auto it = own_systems_.find(recipient);
+  if (it == own_systems_.end()) return nullptr;
+  const std::vector<std::string>& systems = it->second;
+  auto own = [&systems](const std::string& system) {
+    return std::find(systems.begin(), systems.end(), system) != systems.end();
+  };
+  if (own(message.header().client().system())) return nullptr;
+  for (const v1::ClientIdentifier& id : client.identifiers) {
+    if (!own(id.system())) continue;
+    auto localised = std::make_shared<v1::Message>(message);
+    *localised->mutable_header()->mutable_client() = id;
+    return localised;
+  }
+  return nullptr;
 }
 
 void Dispatcher::Notify(const std::vector<std::string>& recipients) {

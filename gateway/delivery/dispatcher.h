@@ -74,10 +74,11 @@ class RejectedStream final : public grpc::ServerBidiReactor<v1::Ack, v1::Deliver
 
 class Dispatcher {
  public:
-  // The adapter bound to a member (GatewayConfig.adapter_bindings), or nullptr
-  // when it has none. The adapters are owned elsewhere (RawPublisher) and must
-  // outlive the Dispatcher; the lookup is called concurrently.
-  using AdapterLookup = std::function<const adapters::Adapter*(const std::string& organisation_id)>;
+  // The adapter of a member's active version (the registry's live table), or
+  // nullptr when it has none. Callers hold the result while they encode (an
+  // activation may swap it meanwhile); the lookup is called concurrently.
+  using AdapterLookup =
+      std::function<std::shared_ptr<const adapters::Adapter>(const std::string& organisation_id)>;
 
   // `adapter_for` empty: no member gets a partner-format copy.
   Dispatcher(const store::Store* store, store::Committer* committer,
@@ -86,6 +87,28 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
   ~Dispatcher();  // Stop()s.
+
+  // Before Start: these members get their deliveries pushed (Pusher); their
+  // Subscribe streams are refused with FAILED_PRECONDITION.
+  void SetPushed(absl::flat_hash_set<std::string> organisation_ids) {
+    absl::MutexLock lock(&mu_);
+    pushed_ = std::move(organisation_ids);
+  }
+
+  // Before Start: the identifier systems each member issues
+  // (GatewayConfig.identifier_authorities, inverted).
+  void SetOwnSystems(absl::flat_hash_map<std::string, std::vector<std::string>> systems) {
+    absl::MutexLock lock(&mu_);
+    own_systems_ = std::move(systems);
+  }
+
+  // The client as `recipient` knows it: when the message names the client by
+  // an identifier of another system and the client has one of a system the
+  // recipient issues, the header's client becomes that one. nullptr when the
+  // message stays as it is.
+  std::shared_ptr<const v1::Message> ForRecipient(const std::string& recipient,
+                                                  const consent::ClientState& client,
+                                                  const v1::Message& message) const;
 
   // Starts the worker threads and the ack-timeout ticker.
   void Start();
@@ -113,8 +136,8 @@ class Dispatcher {
   Executor* executor() { return &executor_; }
   MessageCache* messages() { return &messages_; }
   const DispatcherOptions& options() const { return options_; }
-  // The adapter bound to `organisation_id`; nullptr when none.
-  const adapters::Adapter* AdapterFor(const std::string& organisation_id) const {
+  // The adapter of `organisation_id`'s active version; nullptr when none.
+  std::shared_ptr<const adapters::Adapter> AdapterFor(const std::string& organisation_id) const {
     return adapter_for_ ? adapter_for_(organisation_id) : nullptr;
   }
   void Detach(const SubscribeSession* session);
@@ -140,6 +163,8 @@ class Dispatcher {
   mutable absl::Mutex mu_;
   absl::CondVar tick_cv_;
   absl::flat_hash_map<std::string, Member> members_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> pushed_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::string>> own_systems_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   std::thread ticker_;

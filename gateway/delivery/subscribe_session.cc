@@ -136,8 +136,10 @@ void SubscribeSession::Pump() {
         dispatcher_->messages()->Put(message_seq, message);
       }
       // The consent decision, with the consents of this moment.
-      auto decision = dispatcher_->decider()->DecideFor(sent->stored.client_id(),
-                                                        caller_.organisation_id, *message, now);
+      auto client = dispatcher_->decider()->Load(sent->stored.client_id());
+      auto decision = client.ok() ? dispatcher_->decider()->Decide(
+                                        **client, caller_.organisation_id, *message, now)
+                                  : absl::StatusOr<v1::AccessDecision>(client.status());
       if (!decision.ok()) {
         LogError("delivery_decision_failed",
                  {{"org", caller_.organisation_id}, {"error", decision.status().ToString()}});
@@ -154,6 +156,10 @@ void SubscribeSession::Pump() {
       if (sent->redacted) {
         message = std::make_shared<const v1::Message>(policy::Redact(*message, *decision));
       }
+      // The client as this member knows it.
+      if (auto localised = dispatcher_->ForRecipient(caller_.organisation_id, **client, *message)) {
+        message = std::move(localised);
+      }
       // The message is not copied: current_ borrows the cached, immutable one
       // (kept alive by current_message_) and gives it back before it changes.
       (void)current_.unsafe_arena_release_message();
@@ -161,7 +167,7 @@ void SubscribeSession::Pump() {
       // Outbound translation for a member with an adapter binding, from the
       // message it may see (after the decision and redaction). Canonical-only
       // members pay nothing beyond the lookup.
-      if (const adapters::Adapter* adapter = dispatcher_->AdapterFor(caller_.organisation_id)) {
+      if (const auto adapter = dispatcher_->AdapterFor(caller_.organisation_id)) {
         EncodePartner(*adapter, *message, current_.mutable_partner());
       }
       current_message_ = std::move(message);

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/common/deterministic.h"
-#include "switchboard/common/field_checks.h"
 #include "gateway/common/sha256.h"
 #include "gateway/exchange/message_validator.h"
 #include "gateway/identity/rpc_guard.h"
@@ -15,6 +15,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "policy/routing_policy.h"
+#include "switchboard/common/field_checks.h"
 #include "switchboard/common/status_macros.h"
 #include "switchboard/common/time_util.h"
 #include "switchboard/v1/storage.pb.h"
@@ -26,6 +27,32 @@ using store::Cf;
 namespace keys = store::keys;
 
 constexpr char kOperation[] = "Exchange/Publish";
+
+// Transaction: the client `client_id` with the one identifier `id`, introduced
+// by `caller` (authoritative for the identifier's system). ABORTED when another
+// message created a client with that identifier meanwhile.
+absl::Status CreateClient(store::Transaction& txn, const identity::Caller& caller,
+                          const std::string& client_id, const v1::ClientIdentifier& id) {
+  const std::string id_key = keys::Identifier(id.system(), id.value());
+  SB_ASSIGN_OR_RETURN(auto owner, txn.Get(Cf::kClients, id_key));
+  if (owner.has_value()) {
+    return absl::AbortedError(
+        absl::StrCat("message.header.client: '", IdentifierText(id),
+                     "' was just registered by another message; publish again"));
+  }
+  v1::Client client;
+  client.set_id(client_id);
+  *client.add_identifiers() = id;
+  txn.PutProto(Cf::kClients, keys::Client(client_id), client);
+  txn.Put(Cf::kClients, id_key, client_id);
+  v1::AuditRecord record = identity::AuditFor(caller, kOperation, v1::AuditRecord::REGISTRY_CHANGE);
+  record.set_client_id(client_id);
+  record.set_detail(absl::StrCat("created client ", client_id, " for identifier '",
+                                 IdentifierText(id), "': the sender is authoritative for ",
+                                 id.system()));
+  txn.Audit(std::move(record));
+  return absl::OkStatus();
+}
 
 // The StoredMessage fields known before the commit (message, hash, client), as
 // serialised bytes; the commit appends the receipt (serialised protobuf messages
@@ -69,9 +96,8 @@ Earlier Compare(const v1::StoredMessage& stored, const std::string& hash,
 
 Publisher::Publisher(const store::Store* store, store::Committer* committer,
                      const registry::Directory* directory, const config::EventCatalogue* events,
-                     const consent::AccessDecider* decider,
-                     consent::ConsentOpsContext consent_ops, v1::Limits limits,
-                     OnAccepted on_accepted)
+                     const consent::AccessDecider* decider, consent::ConsentOpsContext consent_ops,
+                     v1::Limits limits, OnAccepted on_accepted, IdentifierAuthorities authorities)
     : store_(store),
       committer_(committer),
       directory_(directory),
@@ -79,7 +105,29 @@ Publisher::Publisher(const store::Store* store, store::Committer* committer,
       decider_(decider),
       consent_ops_(std::move(consent_ops)),
       limits_(std::move(limits)),
-      on_accepted_(std::move(on_accepted)) {}
+      on_accepted_(std::move(on_accepted)),
+      authorities_(std::move(authorities)) {}
+
+absl::StatusOr<Publisher::IdentifierAuthorities> Publisher::MakeAuthorities(
+    const google::protobuf::RepeatedPtrField<v1::IdentifierAuthority>& config) {
+  IdentifierAuthorities out;
+  for (int i = 0; i < config.size(); ++i) {
+    const std::string field = absl::StrCat("identifier_authorities[", i, "]");
+    const v1::IdentifierAuthority& a = config[i];
+    if (a.system().empty())
+      return absl::InvalidArgumentError(absl::StrCat(field, ".system: required"));
+    if (a.organisation_ids().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".organisation_ids: at least one member"));
+    }
+    if (out.contains(a.system())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".system: '", a.system(), "' is listed twice"));
+    }
+    out[a.system()].insert(a.organisation_ids().begin(), a.organisation_ids().end());
+  }
+  return out;
+}
 
 void Publisher::Publish(const identity::Caller& caller, v1::Message message, Done done) const {
   v1::AuditRecord record = identity::AuditFor(caller, kOperation, v1::AuditRecord::PUBLISH);
@@ -137,9 +185,20 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
   }
   auto client_id = registry::ResolveClient(*store_, header.client());
   if (!client_id.ok()) return done(client_id.status());
+  // A client nobody knows yet is created by a sender authoritative for the
+  // identifier's system (a hospital for its own MRNs), and only by one.
+  bool new_client = false;
   if (!client_id->has_value()) {
-    return refuse(absl::InvalidArgumentError(absl::StrCat(
-        "message.header.client: no client with identifier '", IdentifierText(header.client()), "'")));
+    auto authority = authorities_.find(header.client().system());
+    if (authority == authorities_.end() || !authority->second.contains(caller.organisation_id)) {
+      return refuse(absl::InvalidArgumentError(absl::StrCat(
+          "message.header.client: no client with identifier '", IdentifierText(header.client()),
+          "' (only a member authoritative for its system may introduce a new client)")));
+    }
+    absl::BitGen bitgen;
+    *client_id =
+        absl::StrCat("client-", absl::Hex(absl::Uniform<uint64_t>(bitgen), absl::kZeroPad16));
+    new_client = true;
   }
   record.set_client_id(**client_id);
   const auto dir = directory_->snapshot();
@@ -214,10 +273,10 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
   auto receipt = std::make_shared<v1::Receipt>();
   auto accepted = std::make_shared<const v1::Message>(std::move(message));
   committer_->Submit(
-      [this, record, receipt, accepted, dedup_key, hash, client_id = **client_id,
-       prefix = StoredMessagePrefix(message_bytes, hash, **client_id), recipients = std::move(routed),
-       withheld = std::move(withheld), break_glass, release = std::move(release),
-       caller](store::Transaction& txn) mutable -> absl::Status {
+      [this, record, receipt, accepted, dedup_key, hash, client_id = **client_id, new_client,
+       prefix = StoredMessagePrefix(message_bytes, hash, **client_id),
+       recipients = std::move(routed), withheld = std::move(withheld), break_glass,
+       release = std::move(release), caller](store::Transaction& txn) mutable -> absl::Status {
         const v1::MessageHeader& header = accepted->header();
         // Again, atomically: a concurrent identical publish may have won the race.
         auto seq = txn.Get(Cf::kDedup, dedup_key);
@@ -234,6 +293,7 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
           *receipt = *earlier.result;
           return absl::OkStatus();
         }
+        if (new_client) SB_RETURN_IF_ERROR(CreateClient(txn, caller, client_id, header.client()));
         const uint64_t message_seq = txn.NextSeq();
         const std::string gateway_id = store::GatewayMessageId(message_seq);
         receipt->set_message_id(header.id());

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "gateway/config/event_catalogue.h"
 #include "gateway/consent/access.h"
@@ -20,6 +22,7 @@
 #include "gateway/registry/directory.h"
 #include "gateway/store/committer.h"
 #include "gateway/store/store.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "switchboard/v1/config.pb.h"
 #include "switchboard/v1/delivery.pb.h"
 #include "switchboard/v1/message.pb.h"
@@ -36,14 +39,26 @@ class Publisher {
       std::function<void(uint64_t message_seq, const std::shared_ptr<const v1::Message>& message,
                          const std::vector<std::string>& recipients)>;
 
+  // Identifier system -> the members authoritative for it
+  // (GatewayConfig.identifier_authorities).
+  using IdentifierAuthorities = absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>;
+
   Publisher(const store::Store* store, store::Committer* committer,
             const registry::Directory* directory, const config::EventCatalogue* events,
             const consent::AccessDecider* decider, consent::ConsentOpsContext consent_ops,
-            v1::Limits limits, OnAccepted on_accepted);
+            v1::Limits limits, OnAccepted on_accepted, IdentifierAuthorities authorities = {});
+
+  // The config's identifier authorities as a map. INVALID_ARGUMENT naming
+  // `identifier_authorities[i]` for an empty system or member list, or a system
+  // listed twice.
+  static absl::StatusOr<IdentifierAuthorities> MakeAuthorities(
+      const google::protobuf::RepeatedPtrField<v1::IdentifierAuthority>& config);
 
   // Calls `done` exactly once (from some thread) with the receipt, or:
   //   INVALID_ARGUMENT    bad input, naming the field (size, header, payload,
   //                       unknown client, bad destination);
+  //   ABORTED             the message would create a client that another
+  //                       message created meanwhile: publish again;
   //   PERMISSION_DENIED   header.source is not the caller, or a destination is
   //                       not involved with the client;
   //   FAILED_PRECONDITION a destination is suspended;
@@ -54,6 +69,10 @@ class Publisher {
   // rights, in the same write). Purpose ETREAT is a break-glass by the source:
   // PERMISSION_DENIED (audited) without the right, else granted as by
   // Consents.BreakGlass in the same write.
+  // A message naming a client by an identifier nobody has, of a system the
+  // caller is authoritative for, creates the client (a new enterprise id with
+  // that identifier, audited REGISTRY_CHANGE, in the same write); any other
+  // unknown client is INVALID_ARGUMENT.
   // A re-publish of identical content returns the original receipt and stores
   // nothing (not even an audit record: nothing happened).
   void Publish(const identity::Caller& caller, v1::Message message, Done done) const;
@@ -68,6 +87,7 @@ class Publisher {
   const consent::ConsentOpsContext consent_ops_;
   const v1::Limits limits_;
   const OnAccepted on_accepted_;
+  const IdentifierAuthorities authorities_;
 };
 
 }  // namespace switchboard::gateway::exchange

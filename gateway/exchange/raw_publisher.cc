@@ -55,11 +55,13 @@ void RawPublisher::Publish(const identity::Caller& caller, const v1::PublishRawR
                             status, [done](const absl::Status& s) { done(s); });
   };
 
-  auto it = adapters_.find(caller.organisation_id);
-  if (it == adapters_.end()) {
+  // Held until decoding is over: an activation may swap the live one meanwhile.
+  const std::shared_ptr<const adapters::Adapter> adapter = adapters_->Find(caller.organisation_id);
+  if (adapter == nullptr) {
     return refuse(absl::FailedPreconditionError(
         absl::StrCat("no adapter is bound to '", caller.organisation_id,
-                     "' for raw publishing (config adapter_bindings)")));
+                     "' for raw publishing (no active adapter version: sbctl adapter, or config "
+                     "adapter_bindings)")));
   }
   if (request.payload().size() > max_message_bytes_) {
     return refuse(absl::InvalidArgumentError(absl::StrCat("payload: ", request.payload().size(),
@@ -67,7 +69,7 @@ void RawPublisher::Publish(const identity::Caller& caller, const v1::PublishRawR
                                                           max_message_bytes_, " bytes")));
   }
   absl::StatusOr<adapters::DecodeResult> decoded =
-      it->second->DecodeWithReport(request.content_type(), request.payload());
+      adapter->DecodeWithReport(request.content_type(), request.payload());
   if (!decoded.ok()) {
     // A remote adapter that is down or late: the payload may be fine, try later.
     if (absl::IsUnavailable(decoded.status())) {

@@ -94,9 +94,13 @@ absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveries(const store::Store& st
   const uint32_t page = PageSize(request.page_size());
   // Queued deliveries are the outbox, acknowledged ones the deliveries family;
   // listing every state merges the two in sequence order.
-  const bool want_queued = request.state() != v1::Delivery::DELIVERED;
-  const bool want_delivered = request.state() == v1::Delivery::DELIVERED ||
-                              request.state() == v1::Delivery::STATE_UNSPECIFIED;
+  // (Dead letters and withheld deliveries live with the acknowledged ones.)
+  const v1::Delivery::State want = request.state();
+  const bool any = want == v1::Delivery::STATE_UNSPECIFIED;
+  const bool want_queued = any || want == v1::Delivery::PENDING ||
+                           want == v1::Delivery::IN_FLIGHT || want == v1::Delivery::RETRYING;
+  const bool want_delivered =
+      any || want == v1::Delivery::DELIVERED || want == v1::Delivery::DEAD_LETTERED;
   const std::string prefix = keys::RecipientPrefix(caller_id);
   const std::string start = keys::RecipientSeq(caller_id, after + 1);
   auto open = [&](Cf cf, bool wanted) -> std::unique_ptr<rocksdb::Iterator> {
@@ -149,6 +153,23 @@ absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveries(const store::Store& st
     }
   }
   return response;
+}
+
+absl::StatusOr<v1::StoredDelivery> GetDelivery(const store::Store& store,
+                                               const InFlightFn& in_flight, uint64_t durable,
+                                               const std::string& recipient,
+                                               const std::string& delivery_id) {
+  if (delivery_id.empty()) return absl::InvalidArgumentError("delivery_id: required");
+  const absl::Status not_found =
+      absl::NotFoundError(absl::StrCat("no delivery '", delivery_id.substr(0, 64), "'"));
+  auto seq = store::ParseDeliveryId(delivery_id);
+  if (!seq.has_value() || *seq > durable) return not_found;
+  v1::StoredDelivery stored;
+  SB_ASSIGN_OR_RETURN(bool found, ReadDelivery(store, recipient, *seq, &stored));
+  // Withheld: as if absent, like in ListDeliveries.
+  if (!found || stored.delivery().state() == v1::Delivery::WITHHELD) return not_found;
+  Overlay(in_flight, *seq, stored.mutable_delivery());
+  return stored;
 }
 
 absl::StatusOr<v1::ListAuditRecordsResponse> ListAuditRecords(

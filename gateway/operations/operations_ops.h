@@ -13,6 +13,7 @@
 #include "gateway/delivery/delivery_ops.h"
 #include "gateway/store/store.h"
 #include "switchboard/v1/operations.pb.h"
+#include "switchboard/v1/storage.pb.h"
 
 namespace switchboard::gateway::operations {
 
@@ -40,6 +41,14 @@ absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveries(const store::Store& st
                                                           uint64_t durable,
                                                           const std::string& caller_id,
                                                           const v1::ListDeliveriesRequest& request);
+
+// The delivery `delivery_id` of `recipient` (queued, delivered or dead-lettered;
+// without its message). NOT_FOUND for an id that is malformed, unknown, another
+// member's, not yet durable or withheld; INVALID_ARGUMENT when empty.
+absl::StatusOr<v1::StoredDelivery> GetDelivery(const store::Store& store,
+                                               const InFlightFn& in_flight, uint64_t durable,
+                                               const std::string& recipient,
+                                               const std::string& delivery_id);
 
 // Audit records with seq > after_seq, at most `page_size` (default 100, max 1000).
 absl::StatusOr<v1::ListAuditRecordsResponse> ListAuditRecords(

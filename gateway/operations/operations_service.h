@@ -6,6 +6,7 @@
 
 #include "gateway/delivery/dispatcher.h"
 #include "gateway/delivery/executor.h"
+#include "gateway/delivery/pusher.h"
 #include "gateway/identity/rpc_guard.h"
 #include "gateway/operations/operations_ops.h"
 #include "switchboard/v1/operations.grpc.pb.h"
@@ -15,7 +16,8 @@ namespace switchboard::gateway::operations {
 class OperationsService final : public v1::Operations::CallbackService {
  public:
   OperationsService(const identity::RpcGuard* guard, const store::Store* store,
-                    store::Committer* committer, const delivery::Dispatcher* dispatcher);
+                    store::Committer* committer, const delivery::Dispatcher* dispatcher,
+                    delivery::Pusher* pusher = nullptr);
   ~OperationsService() override;
 
   grpc::ServerUnaryReactor* GetMessageStatus(grpc::CallbackServerContext* ctx,
@@ -24,6 +26,15 @@ class OperationsService final : public v1::Operations::CallbackService {
   grpc::ServerUnaryReactor* ListDeliveries(grpc::CallbackServerContext* ctx,
                                            const v1::ListDeliveriesRequest* request,
                                            v1::ListDeliveriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetDelivery(grpc::CallbackServerContext* ctx,
+                                        const v1::GetDeliveryRequest* request,
+                                        v1::Delivery* response) override;
+  grpc::ServerUnaryReactor* ReplayDeadLetter(grpc::CallbackServerContext* ctx,
+                                             const v1::ReplayDeadLetterRequest* request,
+                                             v1::ReplayDeadLetterResponse* response) override;
+  grpc::ServerUnaryReactor* GetEndpointStatus(grpc::CallbackServerContext* ctx,
+                                              const v1::GetEndpointStatusRequest* request,
+                                              v1::EndpointStatus* response) override;
   grpc::ServerUnaryReactor* VerifyAudit(grpc::CallbackServerContext* ctx,
                                         const v1::VerifyAuditRequest* request,
                                         v1::AuditVerification* response) override;
@@ -40,6 +51,14 @@ class OperationsService final : public v1::Operations::CallbackService {
   const store::Store* const store_;
   store::Committer* const committer_;
   const InFlightFn in_flight_;
+  const delivery::Dispatcher* const dispatcher_;
+  delivery::Pusher* const pusher_;
+
+  // The member a call is about: the caller, or `requested` when the caller is
+  // an ADMIN (PERMISSION_DENIED, audited, for anyone else naming another member).
+  std::optional<std::string> Recipient(const identity::Caller& caller, const std::string& requested,
+                                       absl::string_view operation,
+                                       const identity::RpcGuard::Finish& finish) const;
 
   delivery::Executor worker_{1};
 };

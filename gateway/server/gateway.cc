@@ -2,10 +2,15 @@
 
 #include <chrono>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/adapter_registry.h"
 #include "gateway/common/log.h"
 #include "gateway/config/config_loader.h"
+#include "gateway/connectors/fhir_endpoint.h"
+#include "gateway/connectors/https_server.h"
+#include "gateway/connectors/push_transport.h"
+#include "gateway/registry/adapter_ops.h"
 #include "gateway/registry/seed.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -28,25 +33,66 @@ absl::StatusOr<policy::SharingPolicy> LoadSharingPolicy(const v1::GatewayConfig&
       [&events](absl::string_view code) { return events.Contains(code); });
 }
 
+// One transport per push endpoint, checked against the members with an adapter
+// (`adapted`). INVALID_ARGUMENT naming `push_endpoints[i]...`.
+absl::Status AddPushEndpoints(const v1::GatewayConfig& config,
+                              const absl::flat_hash_set<std::string>& adapted,
+                              const connectors::PushTls& tls, delivery::Pusher* pusher,
+                              absl::flat_hash_set<std::string>* pushed) {
+  for (int i = 0; i < config.push_endpoints_size(); ++i) {
+    const v1::PushEndpoint& e = config.push_endpoints(i);
+    const std::string field = absl::StrCat("push_endpoints[", i, "]");
+    if (e.organisation_id().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".organisation_id: required"));
+    }
+    if (!pushed->insert(e.organisation_id()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".organisation_id: '", e.organisation_id(), "' has another push endpoint"));
+    }
+    if (e.has_mllp() && !adapted.contains(e.organisation_id())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".mllp: '", e.organisation_id(),
+          "' has no adapter binding to write HL7 v2 with (adapter_bindings, or an active "
+          "adapter version)"));
+    }
+    connectors::PushTls endpoint_tls = tls;
+    if (e.has_webhook() && !e.webhook().ca_cert_file().empty()) {
+      SB_ASSIGN_OR_RETURN(endpoint_tls.webhook_ca_pem,
+                          config::ReadFile(e.webhook().ca_cert_file(),
+                                           absl::StrCat(field, ".webhook.ca_cert_file")));
+    }
+    SB_ASSIGN_OR_RETURN(std::unique_ptr<connectors::PushTransport> transport,
+                        connectors::MakePushTransport(e, endpoint_tls, field));
+    pusher->Add(e.organisation_id(), delivery::PushPolicy::From(e), std::move(transport));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-Gateway::Gateway(const v1::GatewayConfig& config) : config_(config), events_(config) {}
+Gateway::Gateway(const v1::GatewayConfig& config) : config_(config), events_(config) {
+  adapters::RegisterBuiltinAdapters(adapter_types_);
+}
 
 Gateway::~Gateway() { (void)Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig& config) {
   SB_RETURN_IF_ERROR(config::ValidateConfig(config));
-  // Bindings are checked before the store is touched. The registry is only
-  // needed to build the bound adapters, which own all they need once created.
-  adapters::AdapterRegistry adapter_types;
-  adapters::RegisterBuiltinAdapters(adapter_types);
-  SB_ASSIGN_OR_RETURN(exchange::RawPublisher::AdapterMap bound_adapters,
-                      exchange::RawPublisher::CreateAdapters(config.adapter_bindings(), adapter_types));
+  // Bindings are checked before the store is touched. They only seed the
+  // registry's adapter versions (below); the live adapters come from those.
+  {
+    adapters::AdapterRegistry adapter_types;
+    adapters::RegisterBuiltinAdapters(adapter_types);
+    SB_RETURN_IF_ERROR(
+        exchange::RawPublisher::CreateAdapters(config.adapter_bindings(), adapter_types).status());
+  }
   SB_ASSIGN_OR_RETURN(std::string ca, config::ReadFile(config.tls().ca_cert_file(), "tls.ca_cert_file"));
   SB_ASSIGN_OR_RETURN(std::string cert,
                       config::ReadFile(config.tls().server_cert_file(), "tls.server_cert_file"));
   SB_ASSIGN_OR_RETURN(std::string key,
                       config::ReadFile(config.tls().server_key_file(), "tls.server_key_file"));
+  SB_ASSIGN_OR_RETURN(exchange::Publisher::IdentifierAuthorities authorities,
+                      exchange::Publisher::MakeAuthorities(config.identifier_authorities()));
 
   auto gw = std::unique_ptr<Gateway>(new Gateway(config));
   SB_ASSIGN_OR_RETURN(gw->store_, store::Store::Open(config.data_dir()));
@@ -62,13 +108,30 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   dispatch.max_window = config.delivery().max_window();
   dispatch.ack_timeout = absl::Milliseconds(config.delivery().ack_timeout_ms());
   Gateway* g = gw.get();
-  // The bound adapters live in the RawPublisher, made further down (it needs the
-  // Publisher, which needs the Dispatcher); no stream exists before it is.
   gw->dispatcher_ = std::make_unique<delivery::Dispatcher>(
       gw->store_.get(), gw->committer_.get(), gw->decider_.get(), dispatch,
-      [g](const std::string& org) -> const adapters::Adapter* {
-        return g->raw_publisher_ == nullptr ? nullptr : g->raw_publisher_->AdapterFor(org);
-      });
+      [g](const std::string& org) { return g->adapter_table_.Find(org); });
+  // Push endpoints are checked before the store changes (the seeds below),
+  // against the members that will have an adapter: a config binding or an
+  // active version in the registry.
+  absl::flat_hash_set<std::string> adapted;
+  for (const v1::AdapterBinding& b : config.adapter_bindings()) adapted.insert(b.organisation_id());
+  SB_ASSIGN_OR_RETURN(std::vector<std::string> registered,
+                      registry::OrganisationsWithActiveAdapter(*gw->store_));
+  adapted.insert(registered.begin(), registered.end());
+  gw->pusher_ = std::make_unique<delivery::Pusher>(gw->dispatcher_.get());
+  absl::flat_hash_set<std::string> pushed;
+  SB_RETURN_IF_ERROR(AddPushEndpoints(config, adapted,
+                                      connectors::PushTls{
+                                          .ca_pem = ca, .cert_pem = cert, .key_pem = key,
+                                          .webhook_ca_pem = ""},
+                                      gw->pusher_.get(), &pushed));
+  gw->dispatcher_->SetPushed(std::move(pushed));
+  absl::flat_hash_map<std::string, std::vector<std::string>> own_systems;
+  for (const auto& [system, orgs] : authorities) {
+    for (const std::string& org : orgs) own_systems[org].push_back(system);
+  }
+  gw->dispatcher_->SetOwnSystems(std::move(own_systems));
 
   registry::RegistryContext registry_context{
       .directory = &gw->directory_,
@@ -81,6 +144,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
       .on_care_team_changed = [g] { g->decider_->Invalidate(); },
   };
   SB_RETURN_IF_ERROR(registry::ApplySeed(gw->committer_.get(), registry_context, config.seed()));
+  // Config adapter bindings seed version 1 of members without versions; then
+  // the live adapters are those of the active versions.
+  const registry::AdapterContext adapter_context{
+      .directory = &gw->directory_, .types = &gw->adapter_types_, .table = &gw->adapter_table_};
+  SB_RETURN_IF_ERROR(registry::SeedAdapterVersions(gw->committer_.get(), *gw->store_,
+                                                   adapter_context, config.adapter_bindings()));
+  SB_RETURN_IF_ERROR(registry::LoadAdapterTable(*gw->store_, adapter_context));
   consent::ConsentOpsContext consent_context{
       .directory = &gw->directory_,
       .events = &gw->events_,
@@ -90,6 +160,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
               const std::vector<std::string>& recipients) {
             if (message != nullptr) g->dispatcher_->messages()->Put(message_seq, message);
             g->dispatcher_->Notify(recipients);
+            g->pusher_->Notify(recipients);
           },
       .on_consents_changed = [g] { g->decider_->Invalidate(); },
   };
@@ -104,20 +175,24 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
           const std::vector<std::string>& recipients) {
         g->dispatcher_->messages()->Put(message_seq, message);
         g->dispatcher_->Notify(recipients);
-      });
+        g->pusher_->Notify(recipients);
+      },
+      std::move(authorities));
   gw->raw_publisher_ = std::make_unique<exchange::RawPublisher>(
-      std::move(bound_adapters), gw->publisher_.get(), gw->committer_.get(),
+      &gw->adapter_table_, gw->publisher_.get(), gw->committer_.get(),
       config.limits().max_message_bytes());
   gw->exchange_service_ = std::make_unique<exchange::ExchangeService>(
       gw->guard_.get(), gw->publisher_.get(), gw->raw_publisher_.get(), gw->dispatcher_.get());
   gw->registry_service_ = std::make_unique<registry::RegistryService>(
-      gw->guard_.get(), gw->committer_.get(), registry_context);
+      gw->guard_.get(), gw->committer_.get(), gw->store_.get(), registry_context, adapter_context);
   gw->operations_service_ = std::make_unique<operations::OperationsService>(
-      gw->guard_.get(), gw->store_.get(), gw->committer_.get(), gw->dispatcher_.get());
+      gw->guard_.get(), gw->store_.get(), gw->committer_.get(), gw->dispatcher_.get(),
+      gw->pusher_.get());
   gw->consents_service_ = std::make_unique<consent::ConsentsService>(
       gw->guard_.get(), gw->store_.get(), gw->committer_.get(), gw->decider_.get(),
       consent_context);
   gw->dispatcher_->Start();
+  gw->pusher_->Start();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -160,9 +235,23 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
     SB_ASSIGN_OR_RETURN(gw->mllp_, connectors::MllpServer::Start(mllp, gw->guard_.get(),
                                                                  gw->raw_publisher_.get()));
   }
+  if (!config.listen().https_address().empty()) {
+    connectors::HttpsServerOptions https;
+    https.address = config.listen().https_address();
+    https.ca_pem = ca;
+    https.cert_pem = cert;
+    https.key_pem = key;
+    https.max_body_bytes = config.limits().max_message_bytes();
+    gw->fhir_endpoint_ =
+        std::make_unique<connectors::FhirEndpoint>(gw->guard_.get(), gw->raw_publisher_.get());
+    connectors::HttpRoutes routes;
+    SB_RETURN_IF_ERROR(gw->fhir_endpoint_->AddRoutes(&routes));
+    SB_ASSIGN_OR_RETURN(gw->https_, connectors::HttpsServer::Start(https, std::move(routes)));
+  }
   gw->server_->GetHealthCheckService()->SetServingStatus(true);
   LogInfo("started", {{"grpc", absl::StrCat(gw->grpc_host_, ":", gw->grpc_port_)},
                       {"mllp", gw->mllp_address()},
+                      {"https", gw->https_address()},
                       {"data_dir", config.data_dir()}});
   return gw;
 }
@@ -170,6 +259,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
 std::string Gateway::mllp_address() const {
   if (mllp_ == nullptr) return "";
   return absl::StrCat(mllp_->host(), ":", mllp_->port());
+}
+
+std::string Gateway::https_address() const {
+  if (https_ == nullptr) return "";
+  return absl::StrCat(https_->host(), ":", https_->port());
 }
 
 absl::Status Gateway::Shutdown() {
@@ -196,7 +290,14 @@ absl::Status Gateway::Shutdown() {
   if (mllp_ != nullptr && !mllp_->Stop(deadline)) {
     LogWarning("mllp_drain_timeout", {{"grace_ms", absl::StrCat(config_.shutdown_grace_ms())}});
   }
+  // HTTPS requests the same way (new ones get 503 from the guard).
+  if (https_ != nullptr && !https_->Stop(deadline)) {
+    LogWarning("https_drain_timeout", {{"grace_ms", absl::StrCat(config_.shutdown_grace_ms())}});
+  }
   if (operations_service_ != nullptr) operations_service_->Stop();
+  // Sends in progress are cancelled (not counted as failures); what was sent
+  // but not recorded goes again after the restart.
+  if (pusher_ != nullptr) pusher_->Stop();
   if (committer_ != nullptr) committer_->Stop();
   absl::Status closed = store_ != nullptr ? store_->Close() : absl::OkStatus();
   LogInfo("stopped", {{"store", closed.ok() ? "closed" : closed.ToString()}});

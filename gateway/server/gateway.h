@@ -10,16 +10,19 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "adapters/adapter_registry.h"
 #include "gateway/config/event_catalogue.h"
 #include "gateway/connectors/mllp_server.h"
 #include "gateway/consent/access.h"
 #include "gateway/consent/consents_service.h"
 #include "gateway/delivery/dispatcher.h"
+#include "gateway/delivery/pusher.h"
 #include "gateway/exchange/exchange_service.h"
 #include "gateway/exchange/publisher.h"
 #include "gateway/exchange/raw_publisher.h"
 #include "gateway/identity/rpc_guard.h"
 #include "gateway/operations/operations_service.h"
+#include "gateway/registry/adapter_table.h"
 #include "gateway/registry/directory.h"
 #include "gateway/registry/registry_service.h"
 #include "gateway/server/call_counter.h"
@@ -29,6 +32,12 @@
 #include "switchboard/v1/config.pb.h"
 
 namespace switchboard::gateway {
+
+// Defined in gateway/connectors/ (Beast headers are heavy; only gateway.cc needs them).
+namespace connectors {
+class FhirEndpoint;
+class HttpsServer;
+}  // namespace connectors
 
 class Gateway {
  public:
@@ -46,9 +55,12 @@ class Gateway {
   const std::string& grpc_host() const { return grpc_host_; }
   // HOST:PORT of the MLLP listener (the chosen port), or "" when none is configured.
   std::string mllp_address() const;
+  // HOST:PORT of the HTTPS listener (the chosen port), or "" when none is configured.
+  std::string https_address() const;
 
   // Stops accepting, ends Subscribe streams, waits up to the grace period for
-  // in-flight RPCs and MLLP messages, then flushes and closes the store. Idempotent.
+  // in-flight RPCs, MLLP messages and HTTPS requests, then flushes and closes
+  // the store. Idempotent.
   absl::Status Shutdown();
 
  private:
@@ -56,11 +68,18 @@ class Gateway {
 
   const v1::GatewayConfig config_;
   const config::EventCatalogue events_;
+  // The adapter types (built-in) and the live adapters of the members' active
+  // versions; they outlive everything that translates.
+  adapters::AdapterRegistry adapter_types_;
+  registry::AdapterTable adapter_table_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Committer> committer_;
   registry::Directory directory_;
   std::unique_ptr<consent::AccessDecider> decider_;
   std::unique_ptr<delivery::Dispatcher> dispatcher_;
+  // Members with a push endpoint; started after the Dispatcher, stopped before
+  // the committer.
+  std::unique_ptr<delivery::Pusher> pusher_;
   std::unique_ptr<identity::RpcGuard> guard_;
   std::unique_ptr<exchange::Publisher> publisher_;
   std::unique_ptr<exchange::RawPublisher> raw_publisher_;
@@ -73,6 +92,9 @@ class Gateway {
   // Kept until destruction (after the committer stops) so that a publish answered
   // past the grace period still finds its I/O context.
   std::unique_ptr<connectors::MllpServer> mllp_;
+  // The same for HTTPS; the endpoint its routes call outlives it.
+  std::unique_ptr<connectors::FhirEndpoint> fhir_endpoint_;
+  std::unique_ptr<connectors::HttpsServer> https_;
   int grpc_port_ = 0;
   std::string grpc_host_;
   bool shut_down_ = false;

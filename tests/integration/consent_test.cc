@@ -28,13 +28,6 @@ using ::testing::UnorderedElementsAreArray;
 
 constexpr char kClientA[] = "MRN-1";
 
-std::string ReadSource(const std::string& path) {
-  std::ifstream in(SourceDir() + "/" + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 v1::SecurityLabel Label(const std::string& code) {
   v1::SecurityLabel l;
   l.set_system(std::string(policy::SystemOfCode(code)));

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "adapters/hl7v2/er7.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
@@ -17,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/hl7_samples.h"
 #include "tests/integration/integration_fixture.h"
+#include "tests/integration/mllp_sender.h"
 
 namespace switchboard::testing {
 namespace {
@@ -24,67 +26,6 @@ namespace {
 namespace asio = boost::asio;
 namespace hl7 = adapters::hl7v2;
 using ::testing::IsEmpty;
-
-std::string Frame(const std::string& payload) { return absl::StrCat("\x0b", payload, "\x1c\x0d"); }
-
-// A minimal MLLP-over-TLS sender: trusts the test CA, presents `cert` if given.
-class MllpClient {
- public:
-  MllpClient(const std::string& address, const CertFiles* cert)
-      : ssl_(asio::ssl::context::tls_client) {
-    boost::system::error_code ec;
-    ssl_.load_verify_file(TestPki::Get().ca(), ec);
-    ssl_.set_verify_mode(asio::ssl::verify_peer, ec);
-    if (cert != nullptr) {
-      ssl_.use_certificate_chain_file(cert->cert, ec);
-      ssl_.use_private_key_file(cert->key, asio::ssl::context::pem, ec);
-    }
-    // After the context is complete: a stream copies its settings when created.
-    stream_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(io_, ssl_);
-    const size_t colon = address.rfind(':');
-    asio::ip::tcp::resolver resolver(io_);
-    auto endpoints = resolver.resolve(address.substr(0, colon), address.substr(colon + 1), ec);
-    if (!ec) asio::connect(stream_->lowest_layer(), endpoints, ec);
-    if (!ec) stream_->handshake(asio::ssl::stream_base::client, ec);
-    error_ = ec;
-  }
-
-  // The handshake's outcome (TLS 1.3 servers may refuse a client only afterwards).
-  bool connected() const { return !error_; }
-
-  absl::Status Write(const std::string& bytes) {
-    boost::system::error_code ec;
-    asio::write(*stream_, asio::buffer(bytes), ec);
-    if (ec) return absl::UnavailableError(ec.message());
-    return absl::OkStatus();
-  }
-
-  // The next ACK, unframed.
-  absl::StatusOr<std::string> ReadAck() {
-    boost::system::error_code ec;
-    const size_t n = asio::read_until(*stream_, asio::dynamic_buffer(in_), "\x1c\x0d", ec);
-    if (ec) return absl::UnavailableError(ec.message());
-    std::string frame = in_.substr(0, n);
-    in_.erase(0, n);
-    if (frame.size() < 3 || frame[0] != '\x0b') return absl::InternalError("bad frame");
-    return frame.substr(1, frame.size() - 3);
-  }
-
-  absl::StatusOr<hl7::Message> Send(const std::string& payload) {
-    if (!connected()) return absl::UnavailableError(error_.message());
-    if (absl::Status s = Write(Frame(payload)); !s.ok()) return s;
-    absl::StatusOr<std::string> ack = ReadAck();
-    if (!ack.ok()) return ack.status();
-    return hl7::ParseEr7(*ack);
-  }
-
- private:
-  asio::io_context io_;
-  asio::ssl::context ssl_;
-  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> stream_;
-  boost::system::error_code error_;
-  std::string in_;
-};
 
 std::string Value(const hl7::Message& m, const std::string& path) {
   absl::StatusOr<std::string> v = hl7::Get(m, path);
@@ -101,9 +42,9 @@ class MllpTest : public GatewayTest {
     return options;
   }
 
-  std::unique_ptr<MllpClient> Connect(const std::string& org) {
+  std::unique_ptr<MllpSender> Connect(const std::string& org) {
     const CertFiles cert = TestPki::Get().Member(org);
-    return std::make_unique<MllpClient>(gateway_->mllp_address(), &cert);
+    return std::make_unique<MllpSender>(gateway_->mllp_address(), &cert);
   }
 };
 
@@ -157,7 +98,7 @@ TEST_F(MllpTest, MemberWithoutBindingIsAr) {
 
 TEST_F(MllpTest, UnregisteredCertificateIsAr) {
   const CertFiles stranger = TestPki::Get().Stranger();
-  MllpClient client(gateway_->mllp_address(), &stranger);
+  MllpSender client(gateway_->mllp_address(), &stranger);
   absl::StatusOr<hl7::Message> ack = client.Send(AdtA03("MLLP-5", "x"));
   ASSERT_TRUE(ack.ok()) << ack.status();
   EXPECT_EQ(Value(*ack, "MSA-1"), "AR");
@@ -181,7 +122,7 @@ TEST_F(MllpTest, NonHl7FrameIsArAndBytesOutsideAFrameCloseTheConnection) {
 TEST_F(MllpTest, ClientsWithoutOurCertificateCannotExchange) {
   const CertFiles foreign = TestPki::Get().OtherCa();
   for (const CertFiles* cert : {static_cast<const CertFiles*>(nullptr), &foreign}) {
-    MllpClient client(gateway_->mllp_address(), cert);
+    MllpSender client(gateway_->mllp_address(), cert);
     // With TLS 1.3 the client may finish its side before the server refuses;
     // either way no message is ever answered.
     absl::StatusOr<hl7::Message> ack = client.Send(AdtA03("MLLP-6", "x"));
@@ -224,6 +165,63 @@ TEST_F(MllpTest, ResentControlIdIsAcceptedAgainAndDeliveredOnce) {
   ASSERT_EQ(got.size(), 1u);
   housing->AckAll(got);
   EXPECT_THAT(housing->Drain(absl::Seconds(2)), IsEmpty());
+}
+
+TEST_F(MllpTest, MalformedHl7IsRefusedNamingTheProblemAndTheConnectionStaysUsable) {
+  struct Case {
+    std::string name;
+    std::string payload;
+    std::string code;    // MSA-1
+    std::string reason;  // in ERR-8
+  };
+  const std::string good = AdtA03("BAD-1", "x");
+  const std::vector<Case> cases = {
+      {"no MSH", good.substr(good.find("EVN|")), "AR", "MSH"},
+      {"wrong encoding characters", absl::StrCat("MSH|^~", good.substr(8)), "AR", "MSH-2"},
+      {"segment without a name", absl::StrCat(good, "|x|y\r"), "AR", "segment"},
+      {"bad date",
+       absl::StrReplaceAll(good, {{"EVN|A03|20240312142500+0000", "EVN|A03|2024-03-12"}}), "AE",
+       "EVN-2"},
+  };
+  auto hospital = Connect("st-marys");
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<hl7::Message> ack = hospital->Send(c.payload);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    EXPECT_EQ(Value(*ack, "MSA-1"), c.code);
+    EXPECT_THAT(Value(*ack, "ERR-8"), ::testing::HasSubstr(c.reason));
+  }
+  // Nothing was stored, and the same connection still takes a good message.
+  EXPECT_EQ(As("st-marys")->Status("BAD-1").error_code(), grpc::StatusCode::NOT_FOUND);
+  absl::StatusOr<hl7::Message> ack = hospital->Send(AdtA03("GOOD-1", "y"));
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(Value(*ack, "MSA-1"), "AA");
+}
+
+TEST_F(MllpTest, TruncatedAndOversizedFramesStoreNothing) {
+  {
+    // The sender goes away in the middle of a frame: nothing is published.
+    auto hospital = Connect("st-marys");
+    const std::string frame = Frame(AdtA03("CUT-1", "x"));
+    ASSERT_TRUE(hospital->Write(frame.substr(0, frame.size() / 2)).ok());
+  }
+  {
+    // Over limits.max_message_bytes: AR, and the connection is closed.
+    auto hospital = Connect("st-marys");
+    const std::string big = AdtA03("BIG-1", std::string((1 << 20) + 10, 'x'));
+    absl::StatusOr<hl7::Message> ack = hospital->Send(big);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    EXPECT_EQ(Value(*ack, "MSA-1"), "AR");
+    EXPECT_THAT(Value(*ack, "ERR-8"), ::testing::HasSubstr("limit"));
+    EXPECT_FALSE(hospital->ReadAck().ok());  // closed
+  }
+  // A new connection works; neither message exists.
+  auto hospital = Connect("st-marys");
+  absl::StatusOr<hl7::Message> ack = hospital->Send(AdtA03("AFTER-1", "z"));
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(Value(*ack, "MSA-1"), "AA");
+  EXPECT_EQ(As("st-marys")->Status("CUT-1").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(As("st-marys")->Status("BIG-1").error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace

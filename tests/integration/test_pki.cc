@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +22,13 @@ std::string SourceDir() {
 std::string BinaryDir() {
   const char* dir = std::getenv("SB_BINARY_DIR");
   return dir != nullptr ? dir : SB_DEFAULT_BINARY_DIR;
+}
+
+std::string ReadSource(const std::string& relative) {
+  std::ifstream in(SourceDir() + "/" + relative);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 int RunCommand(const std::string& command, std::string* output) {

@@ -50,6 +50,8 @@ class TestPki {
 // Repository and build directories (ctest sets SB_SOURCE_DIR and SB_BINARY_DIR).
 std::string SourceDir();
 std::string BinaryDir();
+// The contents of a file of the repository (`relative` to SourceDir()); "" when unreadable.
+std::string ReadSource(const std::string& relative);
 
 // Runs a shell command; returns its exit status and (when `output` is set) stdout.
 int RunCommand(const std::string& command, std::string* output = nullptr);

@@ -28,6 +28,10 @@ Exchange:
 Operations:
   status MESSAGE_ID           delivery state of a message you published
   deliveries [--state S]      deliveries addressed to you
+  dlq list | dlq show ID      dead-lettered pushed deliveries and their last error
+  dlq replay ID...|--all      queue dead letters again (consent decided again)
+  endpoint status             your push endpoint: circuit breaker, failures, last error
+                              (dlq and endpoint: --org ORG for admins)
   audit verify [--data DIR]   walk the audit hash chain (admin; or offline on DIR)
   audit list [--after N]      audit records (admin)
   health                      gateway health
@@ -39,6 +43,19 @@ Registry (writes need the admin role):
   client register FILE                    (JSON of switchboard.v1.Client)
   careteam show SYSTEM|VALUE
   careteam add SYSTEM|VALUE ORG [--role R] | careteam remove SYSTEM|VALUE ORG
+Adapters (your own organisation's; admins: --org ORG; see docs/adapters.md):
+  adapter list                            versions of your adapter, which one is active
+  adapter test FILE [--content_type T] [--adapter_version N]
+                                          dry run: the canonical message and the output a
+                                          recipient gets, or the error (nothing stored)
+  adapter register DIR                    register a new version from DIR (not active)
+  adapter activate VERSION [--accept]     make it live; refused when contract samples'
+                                          outputs change, unless --accept
+  adapter rollback                        back to the version active before
+  adapter apply DIR [--yes] [--accept]    show what DIR changes; --yes registers and
+                                          activates it
+  adapter export DIR                      write the active version to DIR/ORG/ (config
+                                          textproto, samples and their expected outputs)
 Consent (the client's care team; see docs/consent.md):
   consent record FILE|-                   record a consent or a new version of one
                                           (JSON of switchboard.v1.Consent, e.g.

@@ -30,9 +30,11 @@
 #include "switchboard/v1/exchange.grpc.pb.h"
 #include "switchboard/v1/operations.grpc.pb.h"
 #include "switchboard/v1/registry.grpc.pb.h"
+#include "tools/cli/adapter_commands.h"
 #include "tools/cli/common.h"
 #include "tools/cli/connection.h"
 #include "tools/cli/consent_commands.h"
+#include "tools/cli/dlq_commands.h"
 #include "tools/cli/format.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7443", "Gateway address host:port.");
@@ -52,7 +54,8 @@ ABSL_FLAG(std::string, out, "",
           "DIR/DELIVERY_ID.EXT.");
 ABSL_FLAG(std::string, content_type, "",
           "publish-raw: MIME type of the payload, e.g. application/hl7-v2 (required).");
-ABSL_FLAG(std::string, state, "", "deliveries: PENDING, IN_FLIGHT or DELIVERED.");
+ABSL_FLAG(std::string, state, "",
+          "deliveries: PENDING, IN_FLIGHT, RETRYING, DELIVERED or DEAD_LETTERED.");
 ABSL_FLAG(uint32_t, page_size, 100, "deliveries, audit list: page size.");
 ABSL_FLAG(std::string, reason, "", "org suspend, consent revoke, break-glass: why (required).");
 ABSL_FLAG(std::string, role, "", "careteam add: the member's role, e.g. housing-support.");
@@ -61,6 +64,14 @@ ABSL_FLAG(uint64_t, after, 0, "audit list: records after this sequence number.")
 ABSL_FLAG(std::string, recipient, "", "consent check: the organisation that would receive.");
 ABSL_FLAG(std::string, event, "", "consent check: event code of the content, e.g. discharge.");
 ABSL_FLAG(std::string, purpose, "", "consent check: HL7 v3 purpose of use (default TREAT).");
+ABSL_FLAG(std::string, org, "",
+          "dlq, endpoint, adapter: act on this member's behalf (admins only).");
+ABSL_FLAG(bool, all, false, "dlq replay: every dead letter.");
+ABSL_FLAG(uint32_t, adapter_version, 0,
+          "adapter test: the version to test (0: the active one). (--version is Abseil's.)");
+ABSL_FLAG(bool, accept, false,
+          "adapter activate, apply: accept contract samples whose outputs change.");
+ABSL_FLAG(bool, yes, false, "adapter apply: register and activate what the directory changes.");
 ABSL_FLAG(std::vector<std::string>, label, {},
           "consent check: security label code of the content, e.g. PSY; repeat the flag or "
           "separate with commas for several.");
@@ -248,7 +259,9 @@ int Deliveries(const std::shared_ptr<grpc::Channel>& channel) {
   if (!state.empty()) {
     v1::Delivery::State parsed;
     if (!v1::Delivery::State_Parse(state, &parsed)) {
-      return Usage(absl::StrCat("--state: '", state, "' is not PENDING, IN_FLIGHT or DELIVERED"));
+      return Usage(
+          absl::StrCat("--state: '", state,
+                       "' is not PENDING, IN_FLIGHT, RETRYING, DELIVERED or DEAD_LETTERED"));
     }
     req.set_state(parsed);
   }
@@ -480,6 +493,9 @@ int Run(const std::vector<std::string>& words) {
   if (cmd == "careteam") return CareTeam(*channel, args);
   if (cmd == "consent") return Consent(*channel, args);
   if (cmd == "break-glass") return BreakGlass(*channel, args);
+  if (cmd == "dlq") return Dlq(*channel, args);
+  if (cmd == "endpoint") return Endpoint(*channel, args);
+  if (cmd == "adapter") return Adapter(*channel, args);
   return Usage(absl::StrCat("unknown command '", cmd, "'"));
 }
 

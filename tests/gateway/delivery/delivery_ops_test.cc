@@ -416,5 +416,99 @@ TEST_F(DeliveryOpsTest, RecordAttemptsOfAnotherRecipientsSequenceChangesNothing)
   EXPECT_EQ(StateOf(kHousing), housing_state);
 }
 
+// Push delivery: retries, dead letters and replay.
+
+TEST_F(DeliveryOpsTest, RecordRetryKeepsTheDeliveryQueuedWithItsErrorAndNextAttempt) {
+  const uint64_t seq = seqs_[kHousing][0];
+  ASSERT_THAT(committer_->Run([&](store::Transaction& txn) {
+    return RecordRetry(txn, kHousing, seq, 2, kT1, kT2, "HTTP 503: busy");
+  }),
+              IsOk());
+  const auto d = Find(Cf::kOutbox, kHousing, seq);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->delivery().state(), v1::Delivery::RETRYING);
+  EXPECT_EQ(d->delivery().attempts(), 2u);
+  EXPECT_EQ(d->delivery().last_error(), "HTTP 503: busy");
+  EXPECT_EQ(FromProtoTime(d->delivery().next_attempt_at()), kT2);
+  EXPECT_EQ(FromProtoTime(d->delivery().last_attempt_at()), kT1);
+  ASSERT_OK_AND_ASSIGN(auto queue, Read(kHousing, 0, 10));
+  EXPECT_THAT(Seqs(queue), ElementsAreArray(seqs_[kHousing]));
+}
+
+TEST_F(DeliveryOpsTest, DeadLetterTakesItOffTheQueueKeepsTheErrorAndAudits) {
+  const uint64_t seq = seqs_[kHousing][1];
+  const size_t audits = AuditRecords().size();
+  ASSERT_THAT(committer_->Run([&](store::Transaction& txn) {
+    return DeadLetter(txn, kHousing, seq, 10, kT1, "gave up after 10 attempts: x", "Push/webhook");
+  }),
+              IsOk());
+  EXPECT_FALSE(Find(Cf::kOutbox, kHousing, seq).has_value());
+  const auto d = Find(Cf::kDeliveries, kHousing, seq);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->delivery().state(), v1::Delivery::DEAD_LETTERED);
+  EXPECT_EQ(d->delivery().attempts(), 10u);
+  EXPECT_EQ(d->delivery().last_error(), "gave up after 10 attempts: x");
+  ASSERT_OK_AND_ASSIGN(auto dead, DeadLetters(*store_, kHousing));
+  EXPECT_THAT(dead, ElementsAreArray({seq}));
+  ASSERT_OK_AND_ASSIGN(auto none, DeadLetters(*store_, kCoord));
+  EXPECT_THAT(none, IsEmpty());
+  const auto records = AuditRecords();
+  ASSERT_EQ(records.size(), audits + 1);
+  EXPECT_EQ(records.back().action(), v1::AuditRecord::DEAD_LETTER);
+  EXPECT_EQ(records.back().operation(), "Push/webhook");
+  EXPECT_EQ(records.back().subject_organisation(), kHousing);
+  EXPECT_THAT(records.back().detail(), HasSubstr("gave up after 10 attempts"));
+  EXPECT_THAT(audit::VerifyChain(*store_).ok(), true);
+}
+
+TEST_F(DeliveryOpsTest, ReplayPutsADeadLetterBackInItsPlaceAndAudits) {
+  const uint64_t seq = seqs_[kHousing][1];
+  ASSERT_THAT(committer_->Run([&](store::Transaction& txn) {
+    return DeadLetter(txn, kHousing, seq, 3, kT1, "refused", "Push/mllp");
+  }),
+              IsOk());
+  ASSERT_THAT(committer_->Run([&](store::Transaction& txn) {
+    return Replay(txn, MemberCaller(kHousing), kHousing, {seq});
+  }),
+              IsOk());
+  const auto d = Find(Cf::kOutbox, kHousing, seq);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(Find(Cf::kDeliveries, kHousing, seq).has_value());
+  EXPECT_EQ(d->delivery().state(), v1::Delivery::PENDING);
+  EXPECT_EQ(d->delivery().attempts(), 0u);
+  EXPECT_EQ(d->delivery().last_error(), "refused");  // kept for the record
+  EXPECT_TRUE(d->has_replayed_at());
+  // Back in sequence order, ahead of the later deliveries.
+  ASSERT_OK_AND_ASSIGN(auto queue, Read(kHousing, 0, 10));
+  EXPECT_THAT(Seqs(queue), ElementsAreArray(seqs_[kHousing]));
+  EXPECT_EQ(AuditRecords().back().action(), v1::AuditRecord::REPLAY);
+  EXPECT_EQ(AuditRecords().back().actor_organisation(), kHousing);
+}
+
+TEST_F(DeliveryOpsTest, ReplayRefusesWhatIsNotADeadLetterOfTheRecipientAndChangesNothing) {
+  const uint64_t dead = seqs_[kHousing][0];
+  ASSERT_THAT(committer_->Run([&](store::Transaction& txn) {
+    return DeadLetter(txn, kHousing, dead, 3, kT1, "refused", "Push/mllp");
+  }),
+              IsOk());
+  ASSERT_THAT(Ack(kHousing, Plain({seqs_[kHousing][2]})), IsOk());
+  const auto before = StateOf(kHousing);
+  auto replay = [&](std::vector<uint64_t> seqs) {
+    return committer_->Run([&](store::Transaction& txn) {
+      return Replay(txn, MemberCaller(kHousing), kHousing, seqs);
+    });
+  };
+  // Still queued, delivered, another member's, unknown: each alongside a real dead letter.
+  EXPECT_THAT(replay({dead, seqs_[kHousing][1]}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("still queued")));
+  EXPECT_THAT(replay({dead, seqs_[kHousing][2]}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("DELIVERED")));
+  EXPECT_THAT(replay({dead, seqs_[kCoord][0]}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no delivery")));
+  EXPECT_THAT(replay({dead, kMax - 1}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no delivery")));
+  EXPECT_EQ(StateOf(kHousing), before);
+}
+
 }  // namespace
 }  // namespace switchboard::gateway::delivery

@@ -240,6 +240,64 @@ TEST_F(PublisherTest, UnknownClientIsInvalidArgumentNamingTheClientField) {
   EXPECT_EQ(AuditRecords().back().outcome(), v1::AuditRecord::REFUSED);
 }
 
+TEST_F(PublisherTest, AnAuthoritativeSenderIntroducesAnUnknownClientOthersCannot) {
+  Publisher::IdentifierAuthorities authorities;
+  authorities[testing::Mrn("x").system()].insert("st-marys");
+  Publisher publisher(
+      store_.get(), committer_.get(), &directory_, &events_, decider_.get(), ConsentContext(),
+      testing::DefaultLimits(),
+      [](uint64_t, const std::shared_ptr<const v1::Message>&, const std::vector<std::string>&) {},
+      authorities);
+  v1::Message m = Discharge("d-new");
+  *m.mutable_header()->mutable_client() = testing::Mrn("MRN-NEW-1");
+  // Not authoritative for hospital MRNs: refused, nothing but the refusal stored.
+  v1::Message other = m;
+  other.mutable_header()->set_source("harbour-housing");
+  const size_t clients = CountKeys(Cf::kClients);
+  EXPECT_THAT(PublishAndWait(publisher, MemberCaller("harbour-housing"), other),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("authoritative")));
+  EXPECT_EQ(CountKeys(Cf::kClients), clients);
+
+  ASSERT_OK_AND_ASSIGN(v1::Receipt r, PublishAndWait(publisher, MemberCaller("st-marys"), m));
+  EXPECT_FALSE(r.gateway_message_id().empty());
+  EXPECT_EQ(CountKeys(Cf::kClients), clients + 2);  // the client and its identifier
+  ASSERT_OK_AND_ASSIGN(auto id, registry::ResolveClient(*store_, testing::Mrn("MRN-NEW-1")));
+  ASSERT_TRUE(id.has_value());
+  EXPECT_THAT(*id, StartsWith("client-"));
+  bool audited = false;
+  for (const auto& a : AuditRecords()) {
+    audited |= a.action() == v1::AuditRecord::REGISTRY_CHANGE && a.client_id() == *id &&
+               a.actor_organisation() == "st-marys";
+  }
+  EXPECT_TRUE(audited);
+  // The next message about it finds the same client; no second one is made.
+  ASSERT_OK_AND_ASSIGN(v1::Receipt r2, PublishAndWait(publisher, MemberCaller("st-marys"), [&] {
+                         v1::Message again = m;
+                         again.mutable_header()->set_id("d-new-2");
+                         return again;
+                       }()));
+  EXPECT_NE(r2.gateway_message_id(), r.gateway_message_id());
+  EXPECT_EQ(CountKeys(Cf::kClients), clients + 2);
+}
+
+TEST(IdentifierAuthoritiesTest, ConfigErrorsNameTheEntry) {
+  google::protobuf::RepeatedPtrField<v1::IdentifierAuthority> config;
+  config.Add()->set_system("https://a.example/mrn");
+  EXPECT_THAT(Publisher::MakeAuthorities(config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("identifier_authorities[0].organisation_ids")));
+  config[0].add_organisation_ids("st-marys");
+  *config.Add() = config[0];
+  EXPECT_THAT(
+      Publisher::MakeAuthorities(config),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          HasSubstr("identifier_authorities[1].system: 'https://a.example/mrn' is listed twice")));
+  config.RemoveLast();
+  ASSERT_OK_AND_ASSIGN(auto map, Publisher::MakeAuthorities(config));
+  EXPECT_TRUE(map["https://a.example/mrn"].contains("st-marys"));
+}
+
 TEST_F(PublisherTest, InvalidMessageIsRefusedAndOnlyAudited) {
   const auto before = Counts();
   v1::Message m = Discharge("d-1");
