@@ -4,8 +4,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/common/grpc_status.h"
+#include "switchboard/common/status_macros.h"
 
 namespace switchboard::gateway::registry {
+namespace {
+
+constexpr char kOpListAdapterVersions[] = "Registry/ListAdapterVersions";
+constexpr char kOpTestAdapter[] = "Registry/TestAdapter";
+
+}  // namespace
 
 grpc::ServerUnaryReactor* RegistryService::Transact(grpc::CallbackServerContext* ctx,
                                                     const char* operation, bool admin_only,
@@ -157,6 +164,121 @@ grpc::ServerUnaryReactor* RegistryService::GetCareTeam(grpc::CallbackServerConte
                   [client = request->client(), response](auto& txn, const auto& caller) {
                     return registry::GetCareTeam(txn, caller, client, response);
                   });
+}
+
+grpc::ServerUnaryReactor* RegistryService::OnAdapterWorker(grpc::CallbackServerContext* ctx,
+                                                           const char* operation, AdapterFn fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto finish = FinishWith(reactor);
+  auto caller = guard_->Identify(*ctx, operation, finish);
+  if (!caller) return reactor;
+  adapter_worker_.Schedule(
+      [fn = std::move(fn), caller = *caller, finish = std::move(finish)] { fn(caller, finish); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListAdapterVersions(
+    grpc::CallbackServerContext* ctx, const v1::ListAdapterVersionsRequest* request,
+    v1::ListAdapterVersionsResponse* response) {
+  return OnAdapterWorker(
+      ctx, kOpListAdapterVersions,
+      [this, request, response](const auto& caller, const auto& finish) {
+        const std::string org = AdapterOrganisation(caller, request->organisation_id());
+        if (absl::Status s = CheckAdapterAccess(*context_.directory, caller, org); !s.ok()) {
+          v1::AuditRecord record =
+              identity::AuditFor(caller, kOpListAdapterVersions, v1::AuditRecord::AUTHORISE);
+          record.set_subject_organisation(org);
+          return guard_->Refuse(std::move(record), s, finish);
+        }
+        absl::StatusOr<v1::ListAdapterVersionsResponse> list =
+            registry::ListAdapterVersions(*store_, org);
+        if (list.ok()) *response = *std::move(list);
+        finish(list.status());
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::RegisterAdapterVersion(
+    grpc::CallbackServerContext* ctx, const v1::RegisterAdapterVersionRequest* request,
+    v1::AdapterVersion* response) {
+  return OnAdapterWorker(
+      ctx, "Registry/RegisterAdapterVersion",
+      [this, request, response](const identity::Caller& caller, const auto& finish) {
+        const std::string org = AdapterOrganisation(caller, request->organisation_id());
+        absl::StatusOr<v1::AdapterVersion> prepared = [&]() -> absl::StatusOr<v1::AdapterVersion> {
+          SB_RETURN_IF_ERROR(CheckAdapterAccess(*context_.directory, caller, org));
+          SB_RETURN_IF_ERROR(CheckConfigRights(caller, *adapters_.types, request->config()));
+          return PrepareAdapterVersion(*adapters_.types, org, *request);
+        }();
+        committer_->Submit(
+            [caller, org, prepared = std::move(prepared), response](store::Transaction& txn) {
+              return registry::RegisterAdapterVersion(txn, caller, org, prepared, response);
+            },
+            finish);
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::TestAdapter(grpc::CallbackServerContext* ctx,
+                                                       const v1::TestAdapterRequest* request,
+                                                       v1::TestAdapterResponse* response) {
+  return OnAdapterWorker(
+      ctx, kOpTestAdapter, [this, request, response](const auto& caller, const auto& finish) {
+        const std::string org = AdapterOrganisation(caller, request->organisation_id());
+        absl::Status allowed = CheckAdapterAccess(*context_.directory, caller, org);
+        if (allowed.ok() && request->has_config()) {
+          allowed = CheckConfigRights(caller, *adapters_.types, request->config());
+        }
+        if (!allowed.ok()) {
+          v1::AuditRecord record =
+              identity::AuditFor(caller, kOpTestAdapter, v1::AuditRecord::AUTHORISE);
+          record.set_subject_organisation(org);
+          return guard_->Refuse(std::move(record), allowed, finish);
+        }
+        // A dry run: nothing is stored, so nothing is audited.
+        absl::StatusOr<v1::TestAdapterResponse> result =
+            registry::TestAdapter(*store_, adapters_, org, *request);
+        if (result.ok()) *response = *std::move(result);
+        finish(result.status());
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ActivateAdapterVersion(
+    grpc::CallbackServerContext* ctx, const v1::ActivateAdapterVersionRequest* request,
+    v1::ActivateAdapterVersionResponse* response) {
+  return OnAdapterWorker(
+      ctx, "Registry/ActivateAdapterVersion",
+      [this, request, response](const identity::Caller& caller, const auto& finish) {
+        const std::string org = AdapterOrganisation(caller, request->organisation_id());
+        absl::Status allowed = CheckAdapterAccess(*context_.directory, caller, org);
+        absl::StatusOr<ActivationPlan> plan =
+            allowed.ok() ? PlanActivation(*store_, *adapters_.types, org, request->version())
+                         : absl::StatusOr<ActivationPlan>(allowed);
+        committer_->Submit(
+            [this, caller, org, plan = std::move(plan), accept = request->accept_changed_outputs(),
+             response](store::Transaction& txn) {
+              return registry::ActivateAdapterVersion(txn, adapters_, caller, org, plan, accept,
+                                                      response);
+            },
+            finish);
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::RollbackAdapter(
+    grpc::CallbackServerContext* ctx, const v1::RollbackAdapterRequest* request,
+    v1::AdapterBindingState* response) {
+  return OnAdapterWorker(
+      ctx, "Registry/RollbackAdapter",
+      [this, request, response](const identity::Caller& caller, const auto& finish) {
+        const std::string org = AdapterOrganisation(caller, request->organisation_id());
+        absl::Status allowed = CheckAdapterAccess(*context_.directory, caller, org);
+        absl::StatusOr<RollbackPlan> plan = allowed.ok()
+                                                ? PlanRollback(*store_, *adapters_.types, org)
+                                                : absl::StatusOr<RollbackPlan>(allowed);
+        committer_->Submit(
+            [this, caller, org, plan = std::move(plan), response](store::Transaction& txn) {
+              return registry::RollbackAdapter(txn, adapters_, caller, org, plan, response);
+            },
+            finish);
+      });
 }
 
 }  // namespace switchboard::gateway::registry

@@ -1,10 +1,15 @@
 // gRPC Registry service: guard (identity, ADMIN for writes) -> registry ops in a
 // committer transaction -> respond. Reads of the directory need only an active
-// member.
+// member. The adapter lifecycle RPCs are open to members for their own
+// organisation (adapter_ops.h decides); their adapter work (building adapters,
+// replaying samples; a remote adapter calls out) runs on the service's own
+// worker threads, never on gRPC's.
 #ifndef SWITCHBOARD_GATEWAY_REGISTRY_REGISTRY_SERVICE_H_
 #define SWITCHBOARD_GATEWAY_REGISTRY_REGISTRY_SERVICE_H_
 
+#include "gateway/delivery/executor.h"
 #include "gateway/identity/rpc_guard.h"
+#include "gateway/registry/adapter_ops.h"
 #include "gateway/registry/registry_ops.h"
 #include "switchboard/v1/registry.grpc.pb.h"
 
@@ -13,8 +18,12 @@ namespace switchboard::gateway::registry {
 class RegistryService final : public v1::Registry::CallbackService {
  public:
   RegistryService(const identity::RpcGuard* guard, store::Committer* committer,
-                  RegistryContext context)
-      : guard_(guard), committer_(committer), context_(std::move(context)) {}
+                  const store::Store* store, RegistryContext context, AdapterContext adapters)
+      : guard_(guard),
+        committer_(committer),
+        store_(store),
+        context_(std::move(context)),
+        adapters_(adapters) {}
 
   grpc::ServerUnaryReactor* RegisterOrganisation(grpc::CallbackServerContext* ctx,
                                                  const v1::RegisterOrganisationRequest* request,
@@ -53,17 +62,43 @@ class RegistryService final : public v1::Registry::CallbackService {
                                         const v1::GetCareTeamRequest* request,
                                         v1::CareTeam* response) override;
 
+  grpc::ServerUnaryReactor* ListAdapterVersions(grpc::CallbackServerContext* ctx,
+                                                const v1::ListAdapterVersionsRequest* request,
+                                                v1::ListAdapterVersionsResponse* response) override;
+  grpc::ServerUnaryReactor* RegisterAdapterVersion(
+      grpc::CallbackServerContext* ctx, const v1::RegisterAdapterVersionRequest* request,
+      v1::AdapterVersion* response) override;
+  grpc::ServerUnaryReactor* TestAdapter(grpc::CallbackServerContext* ctx,
+                                        const v1::TestAdapterRequest* request,
+                                        v1::TestAdapterResponse* response) override;
+  grpc::ServerUnaryReactor* ActivateAdapterVersion(
+      grpc::CallbackServerContext* ctx, const v1::ActivateAdapterVersionRequest* request,
+      v1::ActivateAdapterVersionResponse* response) override;
+  grpc::ServerUnaryReactor* RollbackAdapter(grpc::CallbackServerContext* ctx,
+                                            const v1::RollbackAdapterRequest* request,
+                                            v1::AdapterBindingState* response) override;
+
  private:
   using TxnFn = std::function<absl::Status(store::Transaction&, const identity::Caller&)>;
   // Identifies the caller (and checks ADMIN when `admin_only`), then runs `fn` in
   // a transaction and finishes with its status.
   grpc::ServerUnaryReactor* Transact(grpc::CallbackServerContext* ctx, const char* operation,
                                      bool admin_only, TxnFn fn);
+  using AdapterFn =
+      std::function<void(const identity::Caller&, const std::function<void(const absl::Status&)>&)>;
+  // Identifies the caller, then runs `fn` on the adapter worker; `fn` finishes
+  // the call with the finish function it is given.
+  grpc::ServerUnaryReactor* OnAdapterWorker(grpc::CallbackServerContext* ctx,
+                                            const char* operation, AdapterFn fn);
 
   // Constant after construction.
   const identity::RpcGuard* const guard_;
   store::Committer* const committer_;
+  const store::Store* const store_;
   const RegistryContext context_;
+  const AdapterContext adapters_;
+  // Declared last: destroyed (and joined) first.
+  delivery::Executor adapter_worker_{2};
 };
 
 }  // namespace switchboard::gateway::registry

@@ -57,6 +57,17 @@ std::string CertificateSan(absl::string_view san) { return Join("san", san); }
 std::string Subscription(absl::string_view organisation_id) {
   return Join("sub", organisation_id);
 }
+std::string AdapterVersion(absl::string_view organisation_id, uint32_t version) {
+  return AdapterVersionPrefix(organisation_id) + EncodeSeq(version);
+}
+std::string AdapterVersionPrefix(absl::string_view organisation_id) {
+  std::string out = Join("adapter", organisation_id);
+  out.push_back(kSep);
+  return out;
+}
+std::string AdapterBinding(absl::string_view organisation_id) {
+  return Join("adapter-binding", organisation_id);
+}
 std::string Client(absl::string_view client_id) { return Join("client", client_id); }
 std::string Identifier(absl::string_view system, absl::string_view value) {
   std::string out = Join("ident", system);

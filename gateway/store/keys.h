@@ -16,7 +16,7 @@ namespace switchboard::gateway::store {
 
 // Column families, one per concern. kCount is the number of them.
 enum class Cf : int {
-  kRegistry = 0,  // organisations, SAN index, subscriptions
+  kRegistry = 0,  // organisations, SAN index, subscriptions, adapter versions
   kClients,       // clients, identifier index, care teams
   kMessages,      // accepted messages by sequence
   kDedup,         // (source, message id) -> message sequence
@@ -44,6 +44,13 @@ inline constexpr absl::string_view kOrganisationPrefix = absl::string_view("org\
 std::string CertificateSan(absl::string_view san);
 std::string Subscription(absl::string_view organisation_id);
 inline constexpr absl::string_view kSubscriptionPrefix = absl::string_view("sub\0", 4);
+// A member's adapter versions (AdapterVersion), in version order under
+// AdapterVersionPrefix(org); its AdapterBindingState under AdapterBinding(org).
+std::string AdapterVersion(absl::string_view organisation_id, uint32_t version);
+std::string AdapterVersionPrefix(absl::string_view organisation_id);
+std::string AdapterBinding(absl::string_view organisation_id);
+inline constexpr absl::string_view kAdapterBindingPrefix =
+    absl::string_view("adapter-binding\0", 16);
 
 // kClients
 std::string Client(absl::string_view client_id);

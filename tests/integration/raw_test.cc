@@ -171,8 +171,8 @@ TEST_F(RawTest, MemberWithoutBindingIsFailedPreconditionAndRefusalsAreAudited) {
   grpc::Status s = family->PublishRaw(kHl7, AdtA03("RAW-4", "x"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(s.error_message(),
-            "no adapter is bound to 'northside-family' for raw publishing (config "
-            "adapter_bindings)");
+            "no adapter is bound to 'northside-family' for raw publishing (no active adapter "
+            "version: sbctl adapter, or config adapter_bindings)");
   s = As("st-marys")->PublishRaw(kHl7, "not hl7");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
