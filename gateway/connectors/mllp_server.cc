@@ -34,15 +34,17 @@ constexpr char kContentType[] = "application/hl7-v2";
 class MllpServer::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(MllpServer* server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket), server->ssl_) {}
+      : server_(server), stream_(std::move(socket), server->ssl_), timer_(server->io_) {}
 
   void Start() {
+    Arm(server_->options_.read_timeout);
     stream_.async_handshake(ssl::stream_base::server,
                             [self = shared_from_this()](const error_code& ec) {
                               if (ec) {
                                 LogInfo("mllp_handshake_failed", {{"reason", ec.message()}});
                                 return self->Close();
                               }
+                              self->timer_.cancel();
                               self->peer_ = PeerFromTls(self->stream_.native_handle());
                               self->Next();
                             });
@@ -55,11 +57,32 @@ class MllpServer::Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     error_code ignored;
+    timer_.cancel();
     stream_.lowest_layer().close(ignored);
   }
 
  private:
+  // Closes the connection unless the client is heard from within `timeout`
+  // (rearming cancels the previous wait).
+  void Arm(absl::Duration timeout) {
+    timer_.expires_after(absl::ToChronoNanoseconds(timeout));
+    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (ec) return;  // rearmed or cancelled
+      LogInfo("mllp_timeout", {{"reason", self->pending_.empty() ? "idle" : "incomplete frame"}});
+      self->Close();
+    });
+  }
+
   void ReadMore() {
+    if (pending_.empty()) {
+      // Between messages.
+      Arm(server_->options_.idle_timeout);
+      frame_started_ = false;
+    } else if (!frame_started_) {
+      // A frame has begun: all of it within read_timeout, however it trickles in.
+      Arm(server_->options_.read_timeout);
+      frame_started_ = true;
+    }
     stream_.async_read_some(asio::buffer(chunk_),
                             [self = shared_from_this()](const error_code& ec, size_t n) {
                               if (ec) return self->Close();
@@ -82,6 +105,8 @@ class MllpServer::Session : public std::enable_shared_from_this<Session> {
       return ReadMore();
     }
     if (end - 1 > max) return RefuseFraming(OverLimit(max));
+    timer_.cancel();
+    frame_started_ = false;
     busy_ = true;
     std::string payload = pending_.substr(1, end - 1);
     pending_.erase(0, end + 2);
@@ -161,11 +186,13 @@ class MllpServer::Session : public std::enable_shared_from_this<Session> {
 
   MllpServer* const server_;
   ssl::stream<tcp::socket> stream_;
+  asio::steady_timer timer_;
   identity::PeerInfo peer_;
   std::array<char, 16 << 10> chunk_;
   std::string pending_;  // bytes read and not yet framed
   std::string out_;      // the ACK being written
   bool busy_ = false;    // between a frame and its ACK written
+  bool frame_started_ = false;  // the read timeout of the current frame is armed
 };
 
 MllpServer::MllpServer(const MllpServerOptions& options, const identity::RpcGuard* guard,

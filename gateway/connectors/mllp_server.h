@@ -27,6 +27,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/ssl/context.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "gateway/exchange/raw_publisher.h"
 #include "gateway/identity/rpc_guard.h"
 #include "gateway/server/call_counter.h"
@@ -42,6 +43,11 @@ struct MllpServerOptions {
   std::string key_pem;
   // Largest message (frame content) accepted.
   uint64_t max_message_bytes = 1 << 20;
+  // The TLS handshake and the rest of a started frame must arrive within
+  // read_timeout; a connection idle between messages is closed after
+  // idle_timeout. Against connections that hold a socket and do nothing.
+  absl::Duration read_timeout = absl::Seconds(30);
+  absl::Duration idle_timeout = absl::Minutes(5);
 };
 
 class MllpServer {

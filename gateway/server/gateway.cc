@@ -225,6 +225,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   }
   const std::string& addr = config.listen().grpc_address();
   gw->grpc_host_ = addr.substr(0, addr.rfind(':'));
+  const absl::Duration read_timeout = absl::Milliseconds(
+      config.listen().read_timeout_ms() == 0 ? 30000 : config.listen().read_timeout_ms());
   if (!config.listen().mllp_address().empty()) {
     connectors::MllpServerOptions mllp;
     mllp.address = config.listen().mllp_address();
@@ -232,6 +234,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
     mllp.cert_pem = cert;
     mllp.key_pem = key;
     mllp.max_message_bytes = config.limits().max_message_bytes();
+    mllp.read_timeout = read_timeout;
+    mllp.idle_timeout = 10 * read_timeout;
     SB_ASSIGN_OR_RETURN(gw->mllp_, connectors::MllpServer::Start(mllp, gw->guard_.get(),
                                                                  gw->raw_publisher_.get()));
   }
@@ -242,6 +246,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
     https.cert_pem = cert;
     https.key_pem = key;
     https.max_body_bytes = config.limits().max_message_bytes();
+    https.read_timeout = read_timeout;
     gw->fhir_endpoint_ =
         std::make_unique<connectors::FhirEndpoint>(gw->guard_.get(), gw->raw_publisher_.get());
     connectors::HttpRoutes routes;

@@ -62,7 +62,7 @@ std::string TestConfig(const std::string& data_dir, const GatewayOptions& o) {
 )",
                   o.extra_seed);
   return absl::StrFormat(
-      R"(listen { grpc_address: "127.0.0.1:0" %s%s}
+      R"(listen { grpc_address: "127.0.0.1:0" %s%s%s}
 tls { ca_cert_file: "%s" server_cert_file: "%s" server_key_file: "%s" }
 data_dir: "%s"
 limits { max_message_bytes: %d max_destinations: 8 }
@@ -79,7 +79,9 @@ seed {
 %s}
 )",
       o.mllp ? R"(mllp_address: "127.0.0.1:0" )" : "",
-      o.https ? R"(https_address: "127.0.0.1:0" )" : "", pki.ca(), pki.gateway_cert(),
+      o.https ? R"(https_address: "127.0.0.1:0" )" : "",
+      o.read_timeout_ms == 0 ? "" : absl::StrCat("read_timeout_ms: ", o.read_timeout_ms, " "),
+      pki.ca(), pki.gateway_cert(),
       pki.gateway_key(), data_dir, o.max_message_bytes, o.default_window, o.ack_timeout_ms,
       o.sharing_policy.empty() ? "" : "sharing_policy_file: \"sharing-policy.textproto\"",
       o.extra_config, seed);

@@ -38,6 +38,8 @@ struct GatewayOptions {
   std::string sharing_policy = kOpenSharingPolicy;
   // Also listen for MLLP on 127.0.0.1, port 0.
   bool mllp = false;
+  // listen.read_timeout_ms (0: the gateway's default).
+  uint32_t read_timeout_ms = 0;
   // Also listen for HTTPS (FHIR $process-message) on 127.0.0.1, port 0.
   bool https = false;
   // Appended to the config (e.g. more event types).

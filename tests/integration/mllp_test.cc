@@ -224,5 +224,31 @@ TEST_F(MllpTest, TruncatedAndOversizedFramesStoreNothing) {
   EXPECT_EQ(As("st-marys")->Status("BIG-1").error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A connection that stalls (in the handshake, in a frame, or idle for long) is
+// closed, so it cannot hold a socket for ever.
+class MllpTimeoutTest : public MllpTest {
+ protected:
+  GatewayOptions Options() override {
+    GatewayOptions options = MllpTest::Options();
+    options.read_timeout_ms = 300;
+    return options;
+  }
+};
+
+TEST_F(MllpTimeoutTest, AFrameThatNeverEndsIsCutOffAndNothingIsStored) {
+  auto hospital = Connect("st-marys");
+  const std::string frame = Frame(AdtA03("SLOW-1", "x"));
+  ASSERT_TRUE(hospital->Write(frame.substr(0, frame.size() / 2)).ok());
+  // The gateway closes the connection: the read ends without an ACK.
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(hospital->ReadAck().ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  EXPECT_EQ(As("st-marys")->Status("SLOW-1").error_code(), grpc::StatusCode::NOT_FOUND);
+  // Others are served as usual.
+  absl::StatusOr<hl7::Message> ack = Connect("st-marys")->Send(AdtA03("FAST-1", "y"));
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(Value(*ack, "MSA-1"), "AA");
+}
+
 }  // namespace
 }  // namespace switchboard::testing
