@@ -51,7 +51,7 @@ ABSL_FLAG(int, count, 0, "subscribe: exit after acknowledging this many deliveri
 ABSL_FLAG(bool, no_ack, false, "subscribe: print but do not acknowledge (they will come again).");
 ABSL_FLAG(std::string, out, "",
           "subscribe: write each delivery's copy in your own format (adapter binding) to "
-          "DIR/DELIVERY_ID.EXT.");
+          "DIR/DELIVERY_ID.EXT (DIR is created when missing).");
 ABSL_FLAG(std::string, content_type, "",
           "publish-raw: MIME type of the payload, e.g. application/hl7-v2 (required).");
 ABSL_FLAG(std::string, state, "",
@@ -159,6 +159,8 @@ absl::Status WritePartner(const std::string& dir, const v1::Delivery& delivery) 
   const std::string ext = PartnerExtension(partner.content_type());
   std::string bytes = partner.bytes();
   if (ext == "hl7") bytes = absl::StrReplaceAll(bytes, {{"\r\n", "\n"}, {"\r", "\n"}});
+  std::error_code mkdir_error;  // made on first use; a failure shows as the write's
+  std::filesystem::create_directories(dir, mkdir_error);
   const std::string path = (std::filesystem::path(dir) / absl::StrCat(name, ".", ext)).string();
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file << bytes;
