@@ -76,7 +76,6 @@ grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* Dispatcher::NewSession(
 std::shared_ptr<const v1::Message> Dispatcher::ForRecipient(const std::string& recipient,
                                                             const consent::ClientState& client,
                                                             const v1::Message& message) const {
-  absl::MutexLock lock(&mu_);
   auto it = own_systems_.find(recipient);
   if (it == own_systems_.end()) return nullptr;
   const std::vector<std::string>& systems = it->second;

@@ -97,8 +97,8 @@ class Dispatcher {
 
   // Before Start: the identifier systems each member issues
   // (GatewayConfig.identifier_authorities, inverted).
+  // Not synchronised: read without a lock on every send afterwards.
   void SetOwnSystems(absl::flat_hash_map<std::string, std::vector<std::string>> systems) {
-    absl::MutexLock lock(&mu_);
     own_systems_ = std::move(systems);
   }
 
@@ -164,7 +164,8 @@ class Dispatcher {
   absl::CondVar tick_cv_;
   absl::flat_hash_map<std::string, Member> members_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> pushed_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::vector<std::string>> own_systems_ ABSL_GUARDED_BY(mu_);
+  // Set before Start, constant after.
+  absl::flat_hash_map<std::string, std::vector<std::string>> own_systems_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   std::thread ticker_;
