@@ -11,6 +11,9 @@ namespace {
 
 constexpr size_t kMaxText = 256;
 constexpr size_t kMaxNarrative = 512 * 1024;
+// Identifiers one message may carry besides header.client (HL7 PID-3 rarely
+// has more than a handful).
+constexpr int kMaxOtherIdentifiers = 16;
 
 using policy::CheckLabels;
 
@@ -44,6 +47,25 @@ absl::Status CheckHeader(const v1::MessageHeader& h, const config::EventCatalogu
                                                    limits.max_destinations(), " destinations"));
   }
   SB_RETURN_IF_ERROR(CheckIdentifier("message.header.client", h.client()));
+  if (h.other_client_identifiers_size() > kMaxOtherIdentifiers) {
+    return absl::InvalidArgumentError(absl::StrCat("message.header.other_client_identifiers: more than ",
+                                                   kMaxOtherIdentifiers, " identifiers"));
+  }
+  for (int i = 0; i < h.other_client_identifiers_size(); ++i) {
+    const std::string field = absl::StrCat("message.header.other_client_identifiers[", i, "]");
+    const v1::ClientIdentifier& id = h.other_client_identifiers(i);
+    SB_RETURN_IF_ERROR(CheckIdentifier(field, id));
+    if (IdentifierText(id) == IdentifierText(h.client())) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": '", IdentifierText(id),
+                                                     "' repeats message.header.client"));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (IdentifierText(id) == IdentifierText(h.other_client_identifiers(j))) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": '", IdentifierText(id),
+                                                       "' is listed twice"));
+      }
+    }
+  }
   if (!h.has_occurred_at()) {
     return absl::InvalidArgumentError("message.header.occurred_at: required");
   }

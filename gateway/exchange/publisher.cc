@@ -14,7 +14,9 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "policy/client_linking.h"
 #include "policy/routing_policy.h"
+#include "gateway/registry/identity_ops.h"
 #include "switchboard/common/field_checks.h"
 #include "switchboard/common/status_macros.h"
 #include "switchboard/common/time_util.h"
@@ -28,30 +30,44 @@ namespace keys = store::keys;
 
 constexpr char kOperation[] = "Exchange/Publish";
 
-// Transaction: the client `client_id` with the one identifier `id`, introduced
-// by `caller` (authoritative for the identifier's system). ABORTED when another
-// message created a client with that identifier meanwhile.
-absl::Status CreateClient(store::Transaction& txn, const identity::Caller& caller,
-                          const std::string& client_id, const v1::ClientIdentifier& id) {
-  const std::string id_key = keys::Identifier(id.system(), id.value());
-  SB_ASSIGN_OR_RETURN(auto owner, txn.Get(Cf::kClients, id_key));
-  if (owner.has_value()) {
-    return absl::AbortedError(
-        absl::StrCat("message.header.client: '", IdentifierText(id),
-                     "' was just registered by another message; publish again"));
+// The message's identifiers (header.client first) as the registry knows them.
+absl::StatusOr<std::vector<policy::IdentifierLookup>> LookUpIdentifiers(
+    const store::Store& store, const v1::MessageHeader& header, const std::string& sender,
+    const Publisher::IdentifierAuthorities& authorities,
+    const absl::flat_hash_set<std::string>& strong) {
+  std::vector<policy::IdentifierLookup> out;
+  auto add = [&](const v1::ClientIdentifier& id) -> absl::Status {
+    policy::IdentifierLookup lookup;
+    lookup.identifier = id;
+    SB_ASSIGN_OR_RETURN(auto owner, registry::ResolveClient(store, id));
+    if (owner.has_value()) lookup.client_id = *owner;
+    lookup.strong = strong.contains(id.system());
+    auto authority = authorities.find(id.system());
+    lookup.issued_by_sender =
+        authority != authorities.end() && authority->second.contains(sender);
+    out.push_back(std::move(lookup));
+    return absl::OkStatus();
+  };
+  SB_RETURN_IF_ERROR(add(header.client()));
+  for (const v1::ClientIdentifier& id : header.other_client_identifiers()) {
+    SB_RETURN_IF_ERROR(add(id));
   }
-  v1::Client client;
-  client.set_id(client_id);
-  *client.add_identifiers() = id;
-  txn.PutProto(Cf::kClients, keys::Client(client_id), client);
-  txn.Put(Cf::kClients, id_key, client_id);
-  v1::AuditRecord record = identity::AuditFor(caller, kOperation, v1::AuditRecord::REGISTRY_CHANGE);
-  record.set_client_id(client_id);
-  record.set_detail(absl::StrCat("created client ", client_id, " for identifier '",
-                                 IdentifierText(id), "': the sender is authoritative for ",
-                                 id.system()));
-  txn.Audit(std::move(record));
-  return absl::OkStatus();
+  return out;
+}
+
+// The refusal of a message whose identifiers name several clients. Names only
+// what the sender sent: another client's enterprise id or identifiers must not
+// reach a member that may not be in that client's care team.
+absl::Status ConflictError(const std::vector<policy::IdentifierLookup>& ids, size_t clients,
+                           const std::string& review_id) {
+  std::vector<std::string> known;
+  for (const policy::IdentifierLookup& id : ids) {
+    if (!id.client_id.empty()) known.push_back(absl::StrCat("'", IdentifierText(id.identifier), "'"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "message.header: the client identifiers ", absl::StrJoin(known, ", "), " belong to ",
+      clients, " different clients; the message is refused (not stored) and listed for review as ",
+      review_id, ": an admin or coordinator links or unlinks the identifiers, then publish again"));
 }
 
 // The StoredMessage fields known before the commit (message, hash, client), as
@@ -97,7 +113,9 @@ Earlier Compare(const v1::StoredMessage& stored, const std::string& hash,
 Publisher::Publisher(const store::Store* store, store::Committer* committer,
                      const registry::Directory* directory, const config::EventCatalogue* events,
                      const consent::AccessDecider* decider, consent::ConsentOpsContext consent_ops,
-                     v1::Limits limits, OnAccepted on_accepted, IdentifierAuthorities authorities)
+                     v1::Limits limits, OnAccepted on_accepted, IdentifierAuthorities authorities,
+                     absl::flat_hash_set<std::string> strong_systems,
+                     std::function<void()> on_identifiers_changed)
     : store_(store),
       committer_(committer),
       directory_(directory),
@@ -106,7 +124,9 @@ Publisher::Publisher(const store::Store* store, store::Committer* committer,
       consent_ops_(std::move(consent_ops)),
       limits_(std::move(limits)),
       on_accepted_(std::move(on_accepted)),
-      authorities_(std::move(authorities)) {}
+      authorities_(std::move(authorities)),
+      strong_systems_(std::move(strong_systems)),
+      on_identifiers_changed_(std::move(on_identifiers_changed)) {}
 
 absl::StatusOr<Publisher::IdentifierAuthorities> Publisher::MakeAuthorities(
     const google::protobuf::RepeatedPtrField<v1::IdentifierAuthority>& config) {
@@ -183,24 +203,47 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
   if (absl::Status s = ValidateMessage(message, *events_, limits_, now); !s.ok()) {
     return refuse(s);
   }
-  auto client_id = registry::ResolveClient(*store_, header.client());
-  if (!client_id.ok()) return done(client_id.status());
-  // A client nobody knows yet is created by a sender authoritative for the
-  // identifier's system (a hospital for its own MRNs), and only by one.
+  auto lookups = LookUpIdentifiers(*store_, header, caller.organisation_id, authorities_,
+                                   strong_systems_);
+  if (!lookups.ok()) return done(lookups.status());
+  const policy::ClientLinkDecision link = policy::DecideClientLink(*lookups);
+  std::optional<std::string> client_id;
   bool new_client = false;
-  if (!client_id->has_value()) {
-    auto authority = authorities_.find(header.client().system());
-    if (authority == authorities_.end() || !authority->second.contains(caller.organisation_id)) {
+  switch (link.kind) {
+    case policy::ClientLinkDecision::Kind::kConflict: {
+      // Recorded for a person to resolve, in a write of its own: the message
+      // itself is not stored.
+      auto answer = std::make_shared<absl::Status>();
+      committer_->Submit(
+          [record, caller, header = header, lookups = *std::move(lookups),
+           clients = link.conflicting_clients.size(), answer](store::Transaction& txn) mutable -> absl::Status {
+            SB_ASSIGN_OR_RETURN(std::string review_id,
+                                registry::OpenClientReview(txn, caller, kOperation, header, lookups));
+            *answer = ConflictError(lookups, clients, review_id);
+            txn.Audit(identity::Refusal(std::move(record), *answer));
+            return absl::OkStatus();
+          },
+          [answer, done](const absl::Status& status) { done(status.ok() ? *answer : status); });
+      return;
+    }
+    case policy::ClientLinkDecision::Kind::kUnknownClient:
       return refuse(absl::InvalidArgumentError(absl::StrCat(
           "message.header.client: no client with identifier '", IdentifierText(header.client()),
           "' (only a member authoritative for its system may introduce a new client)")));
+    case policy::ClientLinkDecision::Kind::kKnownClient:
+      client_id = link.client_id;
+      break;
+    case policy::ClientLinkDecision::Kind::kNewClient: {
+      // A client nobody knows yet is created by a sender authoritative for one
+      // of the identifiers' systems (a hospital for its own MRNs).
+      absl::BitGen bitgen;
+      client_id =
+          absl::StrCat("client-", absl::Hex(absl::Uniform<uint64_t>(bitgen), absl::kZeroPad16));
+      new_client = true;
+      break;
     }
-    absl::BitGen bitgen;
-    *client_id =
-        absl::StrCat("client-", absl::Hex(absl::Uniform<uint64_t>(bitgen), absl::kZeroPad16));
-    new_client = true;
   }
-  record.set_client_id(**client_id);
+  record.set_client_id(*client_id);
   const auto dir = directory_->snapshot();
 
   // A consent carried by the message: checked now, recorded in the write.
@@ -232,12 +275,12 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
           "message.header.purpose_of_use: the sharing policy does not allow '",
           caller.organisation_id, "' to use emergency access (ETREAT, break-glass)")));
     }
-    auto candidates = consent::ReleaseCandidates(*store_, caller.organisation_id, **client_id);
+    auto candidates = consent::ReleaseCandidates(*store_, caller.organisation_id, *client_id);
     if (!candidates.ok()) return done(candidates.status());
     release = *std::move(candidates);
   }
 
-  auto loaded = decider_->Load(**client_id);
+  auto loaded = decider_->Load(*client_id);
   if (!loaded.ok()) return done(loaded.status());
   const std::shared_ptr<const consent::ClientState> state = *std::move(loaded);
   const v1::CareTeam* team = &state->care_team;
@@ -273,8 +316,8 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
   auto receipt = std::make_shared<v1::Receipt>();
   auto accepted = std::make_shared<const v1::Message>(std::move(message));
   committer_->Submit(
-      [this, record, receipt, accepted, dedup_key, hash, client_id = **client_id, new_client,
-       prefix = StoredMessagePrefix(message_bytes, hash, **client_id),
+      [this, record, receipt, accepted, dedup_key, hash, client_id = *client_id, new_client,
+       links = link.link, prefix = StoredMessagePrefix(message_bytes, hash, *client_id),
        recipients = std::move(routed), withheld = std::move(withheld), break_glass,
        release = std::move(release), caller](store::Transaction& txn) mutable -> absl::Status {
         const v1::MessageHeader& header = accepted->header();
@@ -293,7 +336,11 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
           *receipt = *earlier.result;
           return absl::OkStatus();
         }
-        if (new_client) SB_RETURN_IF_ERROR(CreateClient(txn, caller, client_id, header.client()));
+        SB_RETURN_IF_ERROR(registry::AddIdentifiers(
+            txn, caller, kOperation, client_id, new_client, links,
+            absl::StrCat("named by message '", header.id(), "' of ", header.source(),
+                         " (a strong identifier system, or one the sender issues)"),
+            on_identifiers_changed_));
         const uint64_t message_seq = txn.NextSeq();
         const std::string gateway_id = store::GatewayMessageId(message_seq);
         receipt->set_message_id(header.id());

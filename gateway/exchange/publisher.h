@@ -46,7 +46,9 @@ class Publisher {
   Publisher(const store::Store* store, store::Committer* committer,
             const registry::Directory* directory, const config::EventCatalogue* events,
             const consent::AccessDecider* decider, consent::ConsentOpsContext consent_ops,
-            v1::Limits limits, OnAccepted on_accepted, IdentifierAuthorities authorities = {});
+            v1::Limits limits, OnAccepted on_accepted, IdentifierAuthorities authorities = {},
+            absl::flat_hash_set<std::string> strong_systems = {},
+            std::function<void()> on_identifiers_changed = nullptr);
 
   // The config's identifier authorities as a map. INVALID_ARGUMENT naming
   // `identifier_authorities[i]` for an empty system or member list, or a system
@@ -57,11 +59,13 @@ class Publisher {
   // Calls `done` exactly once (from some thread) with the receipt, or:
   //   INVALID_ARGUMENT    bad input, naming the field (size, header, payload,
   //                       unknown client, bad destination);
-  //   ABORTED             the message would create a client that another
-  //                       message created meanwhile: publish again;
+  //   ABORTED             the message would link an identifier that another
+  //                       message linked meanwhile: publish again;
+  //   FAILED_PRECONDITION the identifiers name more than one client (listed
+  //                       for review), or
   //   PERMISSION_DENIED   header.source is not the caller, or a destination is
   //                       not involved with the client;
-  //   FAILED_PRECONDITION a destination is suspended;
+  //                       a destination is suspended;
   //   ALREADY_EXISTS      header.id was published before with other content.
   // A recipient the consent or the sharing policy denies the whole message gets
   // a WITHHELD delivery (audited with the reason; not in the receipt). A
@@ -69,10 +73,20 @@ class Publisher {
   // rights, in the same write). Purpose ETREAT is a break-glass by the source:
   // PERMISSION_DENIED (audited) without the right, else granted as by
   // Consents.BreakGlass in the same write.
-  // A message naming a client by an identifier nobody has, of a system the
-  // caller is authoritative for, creates the client (a new enterprise id with
-  // that identifier, audited REGISTRY_CHANGE, in the same write); any other
-  // unknown client is INVALID_ARGUMENT.
+  // The client is named by header.client and other_client_identifiers
+  // (policy/client_linking.h decides; docs/coordination.md "Identity across
+  // members"):
+  //   - identifiers of two or more clients: FAILED_PRECONDITION naming only
+  //     the identifiers the message carried; the message is not stored, a
+  //     ClientReview is recorded and audited in a write of its own;
+  //   - one client: its unknown identifiers of a strong system or of a system
+  //     the caller is authoritative for are linked to it (audited
+  //     REGISTRY_CHANGE, in the message's write); other unknown ones are left
+  //     unlinked;
+  //   - no client, and the caller is authoritative for one identifier's
+  //     system: a new client (enterprise id) with those identifiers;
+  //   - no client otherwise: INVALID_ARGUMENT.
+  // `on_identifiers_changed` runs on commit whenever identifiers were added.
   // A re-publish of identical content returns the original receipt and stores
   // nothing (not even an audit record: nothing happened).
   void Publish(const identity::Caller& caller, v1::Message message, Done done) const;
@@ -88,6 +102,8 @@ class Publisher {
   const v1::Limits limits_;
   const OnAccepted on_accepted_;
   const IdentifierAuthorities authorities_;
+  const absl::flat_hash_set<std::string> strong_systems_;
+  const std::function<void()> on_identifiers_changed_;
 };
 
 }  // namespace switchboard::gateway::exchange

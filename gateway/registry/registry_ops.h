@@ -31,6 +31,9 @@ struct RegistryContext {
   std::function<void(const std::string& organisation_id)> on_suspended;
   // Called on commit when a care team changed (drops cached decision state).
   std::function<void()> on_care_team_changed;
+  // Called on commit when a client's identifiers changed (drops cached
+  // decision state, which holds them).
+  std::function<void()> on_identifiers_changed;
 };
 
 // Field-level validation, exposed for tests.

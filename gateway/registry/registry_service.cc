@@ -134,6 +134,61 @@ grpc::ServerUnaryReactor* RegistryService::RegisterClient(
                   });
 }
 
+grpc::ServerUnaryReactor* RegistryService::LinkIdentifier(grpc::CallbackServerContext* ctx,
+                                                          const v1::LinkIdentifierRequest* request,
+                                                          v1::Client* response) {
+  return Transact(ctx, "Registry/LinkIdentifier", false,
+                  [this, client = request->client(), id = request->identifier(), response](
+                      auto& txn, const auto& caller) {
+                    return registry::LinkIdentifier(txn, context_, caller, client, id, response);
+                  });
+}
+
+grpc::ServerUnaryReactor* RegistryService::UnlinkIdentifier(
+    grpc::CallbackServerContext* ctx, const v1::UnlinkIdentifierRequest* request,
+    v1::Client* response) {
+  return Transact(ctx, "Registry/UnlinkIdentifier", false,
+                  [this, client = request->client(), id = request->identifier(), response](
+                      auto& txn, const auto& caller) {
+                    return registry::UnlinkIdentifier(txn, context_, caller, client, id, response);
+                  });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListClientReviews(
+    grpc::CallbackServerContext* ctx, const v1::ListClientReviewsRequest* request,
+    v1::ListClientReviewsResponse* response) {
+  constexpr char kOp[] = "Registry/ListClientReviews";
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto finish = FinishWith(reactor);
+  auto caller = guard_->Identify(*ctx, kOp, finish);
+  if (!caller) return reactor;
+  v1::AuditRecord record = identity::AuditFor(*caller, kOp, v1::AuditRecord::VIEW);
+  if (absl::Status s = CheckIdentityRights(*context_.directory, *caller); !s.ok()) {
+    guard_->Refuse(record, s, finish);
+    return reactor;
+  }
+  auto reviews = ReadClientReviews(*store_, request->include_resolved());
+  if (!reviews.ok()) {
+    finish(reviews.status());
+    return reactor;
+  }
+  for (v1::ClientReview& r : *reviews) *response->add_reviews() = std::move(r);
+  record.set_detail(absl::StrCat("listed ", response->reviews_size(), " client review(s)"));
+  identity::SubmitAudit(committer_, std::move(record), absl::OkStatus(), finish);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryService::ResolveClientReview(
+    grpc::CallbackServerContext* ctx, const v1::ResolveClientReviewRequest* request,
+    v1::ClientReview* response) {
+  return Transact(ctx, "Registry/ResolveClientReview", false,
+                  [this, id = request->id(), resolution = request->resolution(), response](
+                      auto& txn, const auto& caller) {
+                    return registry::ResolveClientReview(txn, context_, caller, id, resolution,
+                                                         response);
+                  });
+}
+
 grpc::ServerUnaryReactor* RegistryService::AddCareTeamMember(
     grpc::CallbackServerContext* ctx, const v1::AddCareTeamMemberRequest* request,
     v1::CareTeam* response) {

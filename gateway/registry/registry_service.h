@@ -1,4 +1,5 @@
-// gRPC Registry service: guard (identity, ADMIN for writes) -> registry ops in a
+// gRPC Registry service: guard (identity, ADMIN for writes; identity links
+// also COORDINATOR members, checked by identity_ops.h) -> registry ops in a
 // committer transaction -> respond. Reads of the directory need only an active
 // member. The adapter lifecycle RPCs are open to members for their own
 // organisation (adapter_ops.h decides); their adapter work (building adapters,
@@ -10,6 +11,7 @@
 #include "gateway/delivery/executor.h"
 #include "gateway/identity/rpc_guard.h"
 #include "gateway/registry/adapter_ops.h"
+#include "gateway/registry/identity_ops.h"
 #include "gateway/registry/registry_ops.h"
 #include "switchboard/v1/registry.grpc.pb.h"
 
@@ -61,6 +63,18 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* GetCareTeam(grpc::CallbackServerContext* ctx,
                                         const v1::GetCareTeamRequest* request,
                                         v1::CareTeam* response) override;
+  grpc::ServerUnaryReactor* LinkIdentifier(grpc::CallbackServerContext* ctx,
+                                           const v1::LinkIdentifierRequest* request,
+                                           v1::Client* response) override;
+  grpc::ServerUnaryReactor* UnlinkIdentifier(grpc::CallbackServerContext* ctx,
+                                             const v1::UnlinkIdentifierRequest* request,
+                                             v1::Client* response) override;
+  grpc::ServerUnaryReactor* ListClientReviews(grpc::CallbackServerContext* ctx,
+                                              const v1::ListClientReviewsRequest* request,
+                                              v1::ListClientReviewsResponse* response) override;
+  grpc::ServerUnaryReactor* ResolveClientReview(grpc::CallbackServerContext* ctx,
+                                                const v1::ResolveClientReviewRequest* request,
+                                                v1::ClientReview* response) override;
 
   grpc::ServerUnaryReactor* ListAdapterVersions(grpc::CallbackServerContext* ctx,
                                                 const v1::ListAdapterVersionsRequest* request,

@@ -142,6 +142,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
                 id, absl::PermissionDeniedError(absl::StrCat("member '", id, "' is suspended")));
           },
       .on_care_team_changed = [g] { g->decider_->Invalidate(); },
+      .on_identifiers_changed = [g] { g->decider_->Invalidate(); },
   };
   SB_RETURN_IF_ERROR(registry::ApplySeed(gw->committer_.get(), registry_context, config.seed()));
   // Config adapter bindings seed version 1 of members without versions; then
@@ -177,7 +178,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
         g->dispatcher_->Notify(recipients);
         g->pusher_->Notify(recipients);
       },
-      std::move(authorities));
+      std::move(authorities),
+      absl::flat_hash_set<std::string>(config.strong_identifier_systems().begin(),
+                                       config.strong_identifier_systems().end()),
+      [g] { g->decider_->Invalidate(); });
   gw->raw_publisher_ = std::make_unique<exchange::RawPublisher>(
       &gw->adapter_table_, gw->publisher_.get(), gw->committer_.get(),
       config.limits().max_message_bytes());

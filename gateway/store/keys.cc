@@ -76,6 +76,17 @@ std::string Identifier(absl::string_view system, absl::string_view value) {
   return out;
 }
 std::string CareTeam(absl::string_view client_id) { return Join("team", client_id); }
+std::string ClientReview(uint64_t seq) {
+  std::string out(kClientReviewPrefix);
+  out.append(EncodeSeq(seq));
+  return out;
+}
+std::string ClientReviewOfMessage(absl::string_view source, absl::string_view message_id) {
+  std::string out = Join("review-of", source);
+  out.push_back(kSep);
+  out.append(message_id.data(), message_id.size());
+  return out;
+}
 
 std::string Sequence(uint64_t seq) { return EncodeSeq(seq); }
 

@@ -56,6 +56,12 @@ inline constexpr absl::string_view kAdapterBindingPrefix =
 std::string Client(absl::string_view client_id);
 std::string Identifier(absl::string_view system, absl::string_view value);
 std::string CareTeam(absl::string_view client_id);
+// Client reviews (identity conflicts) by sequence, under kClientReviewPrefix;
+// the open review of a refused message under ClientReviewOfMessage, so that a
+// resend does not list it twice.
+std::string ClientReview(uint64_t seq);
+inline constexpr absl::string_view kClientReviewPrefix = absl::string_view("review\0", 7);
+std::string ClientReviewOfMessage(absl::string_view source, absl::string_view message_id);
 
 // kMessages, kAudit
 std::string Sequence(uint64_t seq);

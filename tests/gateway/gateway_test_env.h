@@ -180,6 +180,7 @@ class GatewayTest : public ::testing::Test {
         .events = &events_,
         .on_suspended = [this](const std::string& id) { suspended_.push_back(id); },
         .on_care_team_changed = [this] { decider_->Invalidate(); },
+        .on_identifiers_changed = [this] { decider_->Invalidate(); },
     };
   }
 

@@ -41,6 +41,9 @@ Registry (writes need the admin role):
   org suspend ID --reason TEXT | org reactivate ID
   subscription list | subscription set ORG [EVENT...]
   client register FILE                    (JSON of switchboard.v1.Client)
+  client link SYSTEM|VALUE SYSTEM|VALUE   (client, identifier to add; admin or coordinator)
+  client unlink SYSTEM|VALUE SYSTEM|VALUE (client, identifier to remove)
+  client review [--all]                   (identity conflicts; --resolve ID --reason TEXT closes one)
   careteam show SYSTEM|VALUE
   careteam add SYSTEM|VALUE ORG [--role R] | careteam remove SYSTEM|VALUE ORG
 Adapters (your own organisation's; admins: --org ORG; see docs/adapters.md):

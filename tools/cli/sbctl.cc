@@ -31,6 +31,7 @@
 #include "switchboard/v1/operations.grpc.pb.h"
 #include "switchboard/v1/registry.grpc.pb.h"
 #include "tools/cli/adapter_commands.h"
+#include "tools/cli/client_commands.h"
 #include "tools/cli/common.h"
 #include "tools/cli/connection.h"
 #include "tools/cli/consent_commands.h"
@@ -57,7 +58,8 @@ ABSL_FLAG(std::string, content_type, "",
 ABSL_FLAG(std::string, state, "",
           "deliveries: PENDING, IN_FLIGHT, RETRYING, DELIVERED or DEAD_LETTERED.");
 ABSL_FLAG(uint32_t, page_size, 100, "deliveries, audit list: page size.");
-ABSL_FLAG(std::string, reason, "", "org suspend, consent revoke, break-glass: why (required).");
+ABSL_FLAG(std::string, reason, "",
+          "org suspend, consent revoke, break-glass, client review --resolve: why (required).");
 ABSL_FLAG(std::string, role, "", "careteam add: the member's role, e.g. housing-support.");
 ABSL_FLAG(std::string, data, "", "audit verify: check this RocksDB directory offline instead.");
 ABSL_FLAG(uint64_t, after, 0, "audit list: records after this sequence number.");
@@ -66,7 +68,8 @@ ABSL_FLAG(std::string, event, "", "consent check: event code of the content, e.g
 ABSL_FLAG(std::string, purpose, "", "consent check: HL7 v3 purpose of use (default TREAT).");
 ABSL_FLAG(std::string, org, "",
           "dlq, endpoint, adapter: act on this member's behalf (admins only).");
-ABSL_FLAG(bool, all, false, "dlq replay: every dead letter.");
+ABSL_FLAG(bool, all, false, "dlq replay: every dead letter; client review: resolved ones too.");
+ABSL_FLAG(std::string, resolve, "", "client review: resolve this review (with --reason).");
 ABSL_FLAG(uint32_t, adapter_version, 0,
           "adapter test: the version to test (0: the active one). (--version is Abseil's.)");
 ABSL_FLAG(bool, accept, false,
@@ -413,22 +416,6 @@ int Subscription(const std::shared_ptr<grpc::Channel>& channel,
     return 0;
   }
   return Usage("subscription: list, or set ORG [EVENT...]");
-}
-
-int Client(const std::shared_ptr<grpc::Channel>& channel, const std::vector<std::string>& args) {
-  if (args.size() != 2 || args[0] != "register") return Usage("client: register FILE");
-  v1::RegisterClientRequest req;
-  if (auto p = ParseJsonFile(args[1], req.mutable_client()); !p.ok()) {
-    return Fail(std::string(p.message()), 2);
-  }
-  auto stub = v1::Registry::NewStub(channel);
-  auto ctx = NewContext(Options());
-  v1::Client out;
-  grpc::Status s = stub->RegisterClient(ctx.get(), req, &out);
-  if (!s.ok()) return FailRpc(s);
-  Print(out, absl::StrCat("registered client ", out.id(), " (", out.identifiers_size(),
-                          " identifiers)\n"));
-  return 0;
 }
 
 int CareTeam(const std::shared_ptr<grpc::Channel>& channel, const std::vector<std::string>& args) {
