@@ -76,20 +76,28 @@ grpc::ServerBidiReactor<v1::Ack, v1::Delivery>* Dispatcher::NewSession(
 std::shared_ptr<const v1::Message> Dispatcher::ForRecipient(const std::string& recipient,
                                                             const consent::ClientState& client,
                                                             const v1::Message& message) const {
+  static const std::vector<std::string> kNone;
   auto it = own_systems_.find(recipient);
-  if (it == own_systems_.end()) return nullptr;
-  const std::vector<std::string>& systems = it->second;
+  const std::vector<std::string>& systems = it == own_systems_.end() ? kNone : it->second;
   auto own = [&systems](const std::string& system) {
     return std::find(systems.begin(), systems.end(), system) != systems.end();
   };
-  if (own(message.header().client().system())) return nullptr;
-  for (const v1::ClientIdentifier& id : client.identifiers) {
-    if (!own(id.system())) continue;
-    auto localised = std::make_shared<v1::Message>(message);
-    *localised->mutable_header()->mutable_client() = id;
-    return localised;
+  const v1::ClientIdentifier* mine = nullptr;
+  if (!own(message.header().client().system())) {
+    for (const v1::ClientIdentifier& id : client.identifiers) {
+      if (own(id.system())) {
+        mine = &id;
+        break;
+      }
+    }
   }
-  return nullptr;
+  // The sender's further identifiers of the client (other members' numbers, a
+  // national id) are not passed on: no consent grants them yet.
+  if (mine == nullptr && message.header().other_client_identifiers().empty()) return nullptr;
+  auto localised = std::make_shared<v1::Message>(message);
+  if (mine != nullptr) *localised->mutable_header()->mutable_client() = *mine;
+  localised->mutable_header()->clear_other_client_identifiers();
+  return localised;
 }
 
 void Dispatcher::Notify(const std::vector<std::string>& recipients) {

@@ -104,8 +104,8 @@ class Dispatcher {
 
   // The client as `recipient` knows it: when the message names the client by
   // an identifier of another system and the client has one of a system the
-  // recipient issues, the header's client becomes that one. nullptr when the
-  // message stays as it is.
+  // recipient issues, the header's client becomes that one; the sender's
+  // other_client_identifiers are removed. nullptr when the message stays as it is.
   std::shared_ptr<const v1::Message> ForRecipient(const std::string& recipient,
                                                   const consent::ClientState& client,
                                                   const v1::Message& message) const;

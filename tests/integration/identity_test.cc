@@ -131,7 +131,12 @@ TEST_F(IdentityTest, RecipientGetsItsOwnIdentifierWhateverTheSenderUsed) {
   *first.mutable_header()->add_other_client_identifiers() = Nhi("NHI-A");
   ASSERT_TRUE(hospital->Publish(first).ok());
   auto housing = Subscribe("harbour-housing");
-  housing->AckAll(housing->Take(1));
+  std::vector<v1::Delivery> one = housing->Take(1);
+  ASSERT_EQ(one.size(), 1u);
+  // The hospital's other identifiers (the national id) are not passed on.
+  EXPECT_EQ(one[0].message().header().other_client_identifiers_size(), 0);
+  EXPECT_THAT(one[0].message().DebugString(), ::testing::Not(HasSubstr("NHI-A")));
+  housing->AckAll(one);
 
   // Named by the national id only: housing gets its own case number.
   v1::Message by_nhi = Discharge("d-2", "NHI-A", "st-marys", kNhiSystem);
