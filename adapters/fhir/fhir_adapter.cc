@@ -1,5 +1,6 @@
 #include "adapters/fhir/fhir_adapter.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -184,7 +185,30 @@ class Decoder {
                           identifiers[0].RequiredString("value"));
       identifiers[0].Skip({"use", "type"});
       identifiers[0].Finish();
-      patient.Finish();  // Other identifiers and demographics are ignored.
+      // identifier[1..]: further identifiers of the client. One without a system or
+      // a value names nobody the gateway can link, so it is reported, not refused;
+      // a repeat adds nothing and is dropped.
+      for (size_t i = 1; i < identifiers.size(); ++i) {
+        JsonObject& identifier = identifiers[i];
+        v1::ClientIdentifier id;
+        SB_ASSIGN_OR_RETURN(*id.mutable_system(), identifier.String("system"));
+        SB_ASSIGN_OR_RETURN(*id.mutable_value(), identifier.String("value"));
+        if (id.system().empty() || id.value().empty()) {
+          ignored_->push_back(identifier.path());
+          continue;
+        }
+        identifier.Skip({"use", "type"});
+        identifier.Finish();
+        auto same = [&id](const v1::ClientIdentifier& other) {
+          return other.system() == id.system() && other.value() == id.value();
+        };
+        if (same(header.client()) || std::any_of(header.other_client_identifiers().begin(),
+                                                 header.other_client_identifiers().end(), same)) {
+          continue;
+        }
+        *header.add_other_client_identifiers() = std::move(id);
+      }
+      patient.Finish();  // Demographics are ignored.
       return absl::OkStatus();
     }
     return Invalid("Bundle.entry", "no Patient entry (the client)");

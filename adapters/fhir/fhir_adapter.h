@@ -17,6 +17,9 @@
 //   MessageHeader.response.identifier  <-> header.correlation_id
 //   MessageHeader.focus[0]             -> the payload's main resource
 //   the Patient entry's identifier[0]  <-> header.client (system, value)
+//   its identifier[1..]                <-> header.other_client_identifiers, in order;
+//       inbound, one without system or value is reported as ignored and repeats
+//       are dropped; outbound, empty ones are left out
 // Payloads, by the focus resource:
 //   Composition of type LOINC 18842-5 + its Encounter -> DischargeNote
 //       (Encounter.period, hospitalization.dischargeDisposition.coding[0].code)

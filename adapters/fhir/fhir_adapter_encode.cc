@@ -198,12 +198,23 @@ absl::StatusOr<PartnerPayload> FhirAdapter::Encode(const v1::Message& message) c
   j.Set(mh, "focus", j.One(j.Ref(FullUrl(payload_type, id))));
   j.Push(entries, j.Entry("MessageHeader", id, std::move(mh)));
 
-  // Patient: the client's identifier only.
+  // Patient: the client's identifiers only, header.client first (Decode takes
+  // identifier[0] as the client).
   Value patient = j.Resource("Patient", id);
-  Value client = Json::Obj();
-  j.Set(client, "system", h.client().system());
-  j.Set(client, "value", h.client().value());
-  j.Set(patient, "identifier", j.One(std::move(client)));
+  Value patient_ids = Json::Arr();
+  auto add_identifier = [&j, &patient_ids](const v1::ClientIdentifier& c) {
+    Value identifier = Json::Obj();
+    j.Set(identifier, "system", c.system());
+    j.Set(identifier, "value", c.value());
+    j.Push(patient_ids, std::move(identifier));
+  };
+  add_identifier(h.client());
+  for (const v1::ClientIdentifier& other : h.other_client_identifiers()) {
+    // Without both it names nobody, and Decode would report it as ignored.
+    if (other.system().empty() || other.value().empty()) continue;
+    add_identifier(other);
+  }
+  j.Set(patient, "identifier", std::move(patient_ids));
   j.Push(entries, j.Entry("Patient", id, std::move(patient)));
 
   if (message.has_discharge_note() || message.has_case_note()) {

@@ -340,6 +340,19 @@ absl::StatusOr<std::unique_ptr<Hl7v2Adapter>> Hl7v2Adapter::Create(
 
 absl::StatusOr<v1::Message> Hl7v2Adapter::Decode(absl::string_view content_type,
                                                  absl::string_view bytes) const {
+  return DecodeMessage(content_type, bytes, /*ignored=*/nullptr);
+}
+
+absl::StatusOr<DecodeResult> Hl7v2Adapter::DecodeWithReport(absl::string_view content_type,
+                                                            absl::string_view bytes) const {
+  DecodeResult result;
+  SB_ASSIGN_OR_RETURN(result.message, DecodeMessage(content_type, bytes, &result.ignored));
+  return result;
+}
+
+absl::StatusOr<v1::Message> Hl7v2Adapter::DecodeMessage(absl::string_view content_type,
+                                                        absl::string_view bytes,
+                                                        std::vector<std::string>* ignored) const {
   const absl::string_view media =
       absl::StripAsciiWhitespace(content_type.substr(0, content_type.find(';')));
   if (!absl::EqualsIgnoreCase(media, kContentType) &&
@@ -375,7 +388,7 @@ absl::StatusOr<v1::Message> Hl7v2Adapter::Decode(absl::string_view content_type,
   if (header.id().empty()) return Invalid("MSH-10", "message control id is required");
   header.set_event(event->second);
   header.set_source(config_.source());
-  SB_ASSIGN_OR_RETURN(*header.mutable_client(), DecodeClient(in));
+  SB_RETURN_IF_ERROR(DecodeClients(in, header, ignored));
 
   const Segment& evn = in.segment("EVN");
   if (!evn.field(2).value().empty()) {
@@ -406,7 +419,8 @@ absl::StatusOr<v1::Message> Hl7v2Adapter::Decode(absl::string_view content_type,
   return out;
 }
 
-absl::StatusOr<v1::ClientIdentifier> Hl7v2Adapter::DecodeClient(const Message& in) const {
+absl::Status Hl7v2Adapter::DecodeClients(const Message& in, v1::MessageHeader& header,
+                                         std::vector<std::string>* ignored) const {
   const Field& ids = in.segment("PID").field(3);
   std::vector<std::string> seen;
   const Repetition* chosen = nullptr;
@@ -426,10 +440,36 @@ absl::StatusOr<v1::ClientIdentifier> Hl7v2Adapter::DecodeClient(const Message& i
     return Invalid("PID-3", absl::StrCat("no identifier with a known assigning authority (got ",
                                          seen.empty() ? "none" : absl::StrJoin(seen, ", "), ")"));
   }
-  v1::ClientIdentifier id;
-  id.set_system(config_.assigning_authorities().at(chosen->component(4).subcomponent(1)));
-  id.set_value(chosen->component(1).value());
-  return id;
+  auto identifier_of = [&](const Repetition& r) {
+    v1::ClientIdentifier id;
+    id.set_system(config_.assigning_authorities().at(r.component(4).subcomponent(1)));
+    id.set_value(r.component(1).value());
+    return id;
+  };
+  *header.mutable_client() = identifier_of(*chosen);
+  // The other repetitions, in order. One that repeats an identifier already taken
+  // (the same id sent twice, e.g. with another CX-5 type) adds nothing and is
+  // dropped; one without a value or whose authority is not configured cannot be
+  // named as a system and is reported, not refused: the client is already known.
+  for (size_t i = 0; i < ids.repetitions().size(); ++i) {
+    const Repetition& r = ids.repetitions()[i];
+    if (&r == chosen || r.empty()) continue;
+    if (r.component(1).value().empty() ||
+        !config_.assigning_authorities().contains(r.component(4).subcomponent(1))) {
+      if (ignored != nullptr) ignored->push_back(absl::StrCat("PID-3(", i + 1, ")"));
+      continue;
+    }
+    v1::ClientIdentifier id = identifier_of(r);
+    auto same = [&id](const v1::ClientIdentifier& other) {
+      return other.system() == id.system() && other.value() == id.value();
+    };
+    if (same(header.client()) || std::any_of(header.other_client_identifiers().begin(),
+                                             header.other_client_identifiers().end(), same)) {
+      continue;
+    }
+    *header.add_other_client_identifiers() = std::move(id);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::DischargeNote> Hl7v2Adapter::DecodeAdt(const Message& in,
@@ -556,17 +596,33 @@ Segment Hl7v2Adapter::EncodeMsh(const v1::Message& message, absl::string_view tr
 }
 
 absl::StatusOr<Segment> Hl7v2Adapter::EncodePid(const v1::Message& message) const {
-  const v1::ClientIdentifier& client = message.header().client();
-  auto authority = authority_by_system_.find(client.system());
+  const v1::MessageHeader& header = message.header();
+  auto authority = authority_by_system_.find(header.client().system());
   if (authority == authority_by_system_.end()) {
     return Invalid("message.header.client.system",
                    absl::StrCat("no assigning authority in config.assigning_authorities for '",
-                                client.system(), "'"));
+                                header.client().system(), "'"));
   }
-  return SegmentBuilder("PID")
-      .Set(1, {"1"})
-      .Set(3, {client.value(), "", "", authority->second})
-      .Build();
+  // CX-5 (identifier type) stays empty, for the client as for the others: the
+  // canonical model does not carry it and CX-5 is optional in v2.5.
+  std::vector<Repetition> ids = {
+      Repetition::Of({header.client().value(), "", "", authority->second})};
+  // Further identifiers follow the client's, in their order. Those of a system with
+  // no configured authority are left out (the recipient could not read them, and
+  // the client is named already); so are repeats.
+  std::vector<const v1::ClientIdentifier*> written = {&header.client()};
+  for (const v1::ClientIdentifier& other : header.other_client_identifiers()) {
+    auto other_authority = authority_by_system_.find(other.system());
+    if (other_authority == authority_by_system_.end() || other.value().empty()) continue;
+    if (std::any_of(written.begin(), written.end(), [&other](const v1::ClientIdentifier* w) {
+          return w->system() == other.system() && w->value() == other.value();
+        })) {
+      continue;
+    }
+    written.push_back(&other);
+    ids.push_back(Repetition::Of({other.value(), "", "", other_authority->second}));
+  }
+  return SegmentBuilder("PID").Set(1, {"1"}).Set(3, Field(std::move(ids))).Build();
 }
 
 absl::StatusOr<PartnerPayload> Hl7v2Adapter::Encode(const v1::Message& message) const {

@@ -9,8 +9,12 @@
 //   REF^I12 -> Referral
 // Header: id MSH-10; event from the config's trigger map; source the config's;
 // client the first PID-3 identifier with a mapped assigning authority (the member's
-// own authority first); occurred_at EVN-2, else MSH-7; author EVN-5, else TXA-9,
-// else TXA-5, else (REF) the referring provider's PRD-2, as "Given Family".
+// own authority first); other_client_identifiers every other PID-3 repetition with
+// a value and a mapped authority, in order, repeats dropped (an unmapped or
+// valueless one is not an error: DecodeWithReport lists it as `PID-3(<n>)`, the
+// only elements this adapter reports); occurred_at EVN-2, else MSH-7; author
+// EVN-5, else TXA-9, else TXA-5, else (REF) the referring provider's PRD-2, as
+// "Given Family".
 // Segments not listed in the .cc are ignored.
 //
 // Outbound (Encode) writes ADT^A03, MDM^T02 or REF^I12 by payload (or the trigger
@@ -18,13 +22,18 @@
 // expressible in HL7 v2.5 and dropped: security labels (header and sections; the
 // gateway has already withheld what the recipient may not see), destinations,
 // correlation_id, purpose_of_use, break_glass_reason, Referral.status_reason.
+// PID-3 is header.client, then each of other_client_identifiers whose system has an
+// assigning authority (the others are dropped), CX-1 and CX-4.1 only (no CX-5
+// type code: the model has none).
 #ifndef SWITCHBOARD_ADAPTERS_HL7V2_HL7V2_ADAPTER_H_
 #define SWITCHBOARD_ADAPTERS_HL7V2_HL7V2_ADAPTER_H_
 
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/adapter.h"
@@ -51,6 +60,10 @@ class Hl7v2Adapter final : public Adapter {
   // provider is not mapped, or a content type other than the two above.
   absl::StatusOr<v1::Message> Decode(absl::string_view content_type,
                                      absl::string_view bytes) const override;
+  // Decode, plus the PID-3 repetitions not mapped (`PID-3(3)`); other unmapped
+  // segments and fields are not reported. Errors as Decode.
+  absl::StatusOr<DecodeResult> DecodeWithReport(absl::string_view content_type,
+                                                absl::string_view bytes) const override;
 
   // INVALID_ARGUMENT naming the canonical field when the payload has no HL7
   // mapping (care_plan_change, consent_change, notification, none) or the client's
@@ -63,7 +76,13 @@ class Hl7v2Adapter final : public Adapter {
   absl::StatusOr<v1::DischargeNote> DecodeAdt(const Message& in, absl::string_view trigger) const;
   absl::StatusOr<v1::CaseNote> DecodeMdm(const Message& in) const;
   absl::StatusOr<v1::Referral> DecodeRef(const Message& in) const;
-  absl::StatusOr<v1::ClientIdentifier> DecodeClient(const Message& in) const;
+  // `ignored` may be null.
+  absl::StatusOr<v1::Message> DecodeMessage(absl::string_view content_type, absl::string_view bytes,
+                                            std::vector<std::string>* ignored) const;
+  // Sets header.client and other_client_identifiers from PID-3; appends the
+  // repetitions not mapped to `ignored` (may be null).
+  absl::Status DecodeClients(const Message& in, v1::MessageHeader& header,
+                             std::vector<std::string>* ignored) const;
   absl::StatusOr<Segment> EncodePid(const v1::Message& message) const;
   Segment EncodeMsh(const v1::Message& message, absl::string_view trigger) const;
   std::string TriggerFor(absl::string_view event, absl::string_view message_type,

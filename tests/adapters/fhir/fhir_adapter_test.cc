@@ -71,7 +71,7 @@ const std::vector<Sample>& Samples() {
   static const auto* samples = new std::vector<Sample>{
       {"discharge_bundle", "st-marys"}, {"case_note_bundle", "county-social"},
       {"referral_bundle", "st-marys"},  {"care_plan_bundle", "care-coord"},
-      {"consent_bundle", "care-coord"},
+      {"consent_bundle", "care-coord"}, {"case_note_two_identifiers_bundle", "county-social"},
   };
   return *samples;
 }
@@ -170,6 +170,34 @@ TEST(FhirAdapterTest, ReportsIgnoredCarePlanAndConsentElementsByPath) {
       DecodeReport consent,
       adapter->DecodeWithReport("application/fhir+json", ReadFile("consent_bundle.json")));
   EXPECT_THAT(consent.ignored, ::testing::IsEmpty());
+}
+
+// Patient.identifier[0] is the client; the others with a system and a value are
+// other_client_identifiers (a repeat of one counts once); the rest are reported.
+TEST(FhirAdapterTest, FurtherPatientIdentifiersAreOtherClientIdentifiers) {
+  auto adapter = MustCreate("county-social");
+  ASSERT_OK_AND_ASSIGN(DecodeReport report, adapter->DecodeWithReport(
+                                                "application/fhir+json",
+                                                ReadFile("case_note_two_identifiers_bundle.json")));
+  const v1::MessageHeader& h = report.message.header();
+  EXPECT_EQ(h.client().system(), "https://fhir.nhs.uk/Id/nhs-number");
+  ASSERT_EQ(h.other_client_identifiers_size(), 1);
+  EXPECT_EQ(h.other_client_identifiers(0).system(), "https://st-marys.example.org/fhir/mrn");
+  EXPECT_EQ(h.other_client_identifiers(0).value(), "123456");
+  EXPECT_THAT(report.ignored,
+              ::testing::ElementsAre("Bundle.entry[1].resource(Patient).identifier[3]"));
+
+  // Encode writes the client first, then the others, and drops empty ones.
+  v1::Message message = report.message;
+  message.mutable_header()->add_other_client_identifiers()->set_value("no-system");
+  ASSERT_OK_AND_ASSIGN(PartnerPayload encoded, adapter->Encode(message));
+  rapidjson::Document doc;
+  doc.Parse(encoded.bytes.c_str());
+  const rapidjson::Value& ids = doc["entry"][1]["resource"]["identifier"];
+  ASSERT_TRUE(ids.IsArray());
+  ASSERT_EQ(ids.Size(), 2u) << encoded.bytes;
+  EXPECT_STREQ(ids[0]["system"].GetString(), "https://fhir.nhs.uk/Id/nhs-number");
+  EXPECT_STREQ(ids[1]["value"].GetString(), "123456");
 }
 
 // Goals and Observations get ids of their own, within FHIR's 64 characters.

@@ -46,7 +46,7 @@ const std::vector<std::string>& CanonicalSamples() {
       "discharge_bundle.golden.textproto", "case_note_bundle.golden.textproto",
       "referral_bundle.golden.textproto",  "care_plan_bundle.golden.textproto",
       "consent_bundle.golden.textproto",   "care_plan_canonical.textproto",
-      "consent_canonical.textproto",
+      "consent_canonical.textproto",       "case_note_two_identifiers_bundle.golden.textproto",
   };
   return *samples;
 }

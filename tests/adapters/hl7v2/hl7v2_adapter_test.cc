@@ -24,7 +24,9 @@ namespace {
 
 using ::switchboard::testing::IsOk;
 using ::switchboard::testing::StatusIs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -144,7 +146,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(GoldenCase{"adt_a03_discharge", StMarysConfig()},
                       GoldenCase{"adt_a01_admit", WithAdmissions(StMarysConfig())},
                       GoldenCase{"mdm_t02_case_note", CountyConfig()},
-                      GoldenCase{"ref_i12_referral", StMarysConfig()}),
+                      GoldenCase{"ref_i12_referral", StMarysConfig()},
+                      GoldenCase{"adt_a03_national_id_first", StMarysConfig()}),
     [](const ::testing::TestParamInfo<GoldenCase>& info) { return info.param.sample; });
 
 // ---------------------------------------------------------------------------
@@ -268,6 +271,58 @@ TEST(Hl7v2AdapterTest, PrefersOwnAuthorityOverEarlierMappedOne) {
   EXPECT_EQ(m.header().client().value(), "9434765919");
 }
 
+v1::ClientIdentifier Id(const std::string& system, const std::string& value) {
+  v1::ClientIdentifier id;
+  id.set_system(system);
+  id.set_value(value);
+  return id;
+}
+
+// The samples' PID-3 is STMARYS MRN, NHS number, HMPO passport (not configured).
+TEST(Hl7v2AdapterTest, OtherMappedPid3RepetitionsBecomeOtherIdentifiersUnmappedAreReported) {
+  std::unique_ptr<Hl7v2Adapter> adapter = MustCreate(StMarysConfig());
+  ASSERT_NE(adapter, nullptr);
+  ASSERT_OK_AND_ASSIGN(DecodeResult r,
+                       adapter->DecodeWithReport(kContentType, Sample("adt_a03_discharge.hl7")));
+  EXPECT_EQ(r.message.header().client().value(), "123456");
+  ASSERT_EQ(r.message.header().other_client_identifiers_size(), 1);
+  EXPECT_EQ(r.message.header().other_client_identifiers(0).system(), kNhs);
+  EXPECT_EQ(r.message.header().other_client_identifiers(0).value(), "9434765919");
+  EXPECT_THAT(r.ignored, ElementsAre("PID-3(3)"));
+}
+
+TEST(Hl7v2AdapterTest, RepeatedAndValuelessPid3RepetitionsAreDroppedInOrder) {
+  std::unique_ptr<Hl7v2Adapter> adapter = MustCreate(CountyConfig());
+  ASSERT_NE(adapter, nullptr);
+  // Primary: the NHS number (own authority), though third. The MRN sent twice (MR
+  // and PI type) counts once; an NHS repetition without a value is reported; an
+  // empty repetition is nothing.
+  const std::string bytes = absl::StrReplaceAll(
+      Sample("mdm_t02_case_note.hl7"),
+      {{kPid3,
+        "123456^^^STMARYS^MR~A1^^^HMPO^PPN~9434765919^^^NHS^NH~~123456^^^STMARYS^PI~^^^NHS~"
+        "9434765919^^^NHS^NH"}});
+  ASSERT_OK_AND_ASSIGN(DecodeResult r, adapter->DecodeWithReport(kContentType, bytes));
+  EXPECT_EQ(r.message.header().client().system(), kNhs);
+  ASSERT_EQ(r.message.header().other_client_identifiers_size(), 1);
+  EXPECT_EQ(r.message.header().other_client_identifiers(0).system(), kMrn);
+  EXPECT_THAT(r.ignored, ElementsAre("PID-3(2)", "PID-3(6)"));
+  // Decode alone gives the same message.
+  ASSERT_OK_AND_ASSIGN(v1::Message m, adapter->Decode(kContentType, bytes));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(m, r.message));
+}
+
+TEST(Hl7v2AdapterTest, OnlyMappedPid3IdentifierIsTheClientWithNothingElse) {
+  std::unique_ptr<Hl7v2Adapter> adapter = MustCreate(StMarysConfig());
+  ASSERT_NE(adapter, nullptr);
+  const std::string bytes =
+      absl::StrReplaceAll(Sample("adt_a03_discharge.hl7"), {{kPid3, "123456^^^STMARYS^MR"}});
+  ASSERT_OK_AND_ASSIGN(DecodeResult r, adapter->DecodeWithReport(kContentType, bytes));
+  EXPECT_EQ(r.message.header().client().value(), "123456");
+  EXPECT_EQ(r.message.header().other_client_identifiers_size(), 0);
+  EXPECT_THAT(r.ignored, IsEmpty());
+}
+
 // ---------------------------------------------------------------------------
 // Outbound.
 
@@ -328,6 +383,20 @@ TEST(Hl7v2AdapterTest, EncodeRefusesUnmappedClientSystemAndTarget) {
   m.mutable_referral()->set_target("housing-trust");
   EXPECT_THAT(adapter->Encode(m), StatusIs(absl::StatusCode::kInvalidArgument,
                                            StartsWith("message.referral.target: ")));
+}
+
+TEST(Hl7v2AdapterTest, EncodeWritesOtherIdentifiersWithAnAuthorityAfterTheClient) {
+  std::unique_ptr<Hl7v2Adapter> adapter = MustCreate(StMarysConfig());
+  ASSERT_NE(adapter, nullptr);
+  v1::Message m = DischargeMessage();
+  v1::MessageHeader& h = *m.mutable_header();
+  *h.add_other_client_identifiers() = Id("https://other.example.org/id", "X-9");  // no authority
+  *h.add_other_client_identifiers() = Id(kNhs, "9434765919");
+  *h.add_other_client_identifiers() = Id(kMrn, "123456");  // the client again
+  *h.add_other_client_identifiers() = Id(kNhs, "9434765919");
+  ASSERT_OK_AND_ASSIGN(PartnerPayload out, adapter->Encode(m));
+  EXPECT_THAT(out.bytes, HasSubstr("\rPID|1||123456^^^STMARYS~9434765919^^^NHS\r"));
+  EXPECT_THAT(out.bytes, Not(HasSubstr("X-9")));
 }
 
 // ---------------------------------------------------------------------------
