@@ -120,6 +120,15 @@ absl::Status ValidateConfig(const v1::GatewayConfig& c) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".payload: required"));
     }
   }
+  absl::flat_hash_set<std::string> strong;
+  for (int i = 0; i < c.strong_identifier_systems_size(); ++i) {
+    const std::string field = absl::StrCat("strong_identifier_systems[", i, "]");
+    const std::string& system = c.strong_identifier_systems(i);
+    if (system.empty()) return absl::InvalidArgumentError(field + ": empty");
+    if (!strong.insert(system).second) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": '", system, "' is listed twice"));
+    }
+  }
   return absl::OkStatus();
 }
 

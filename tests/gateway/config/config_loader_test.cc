@@ -162,6 +162,14 @@ TEST(ConfigLoaderTest, ValidateConfigNamesTheOffendingField) {
        "event_types[2].code: 'discharge' is listed twice"},
       {"payload required", [](C& c) { c.mutable_event_types(0)->clear_payload(); },
        "event_types[0].payload: "},
+      {"strong system not empty", [](C& c) { c.add_strong_identifier_systems(""); },
+       "strong_identifier_systems[0]: empty"},
+      {"strong system listed twice",
+       [](C& c) {
+         c.add_strong_identifier_systems("https://nhi.example.org");
+         c.add_strong_identifier_systems("https://nhi.example.org");
+       },
+       "strong_identifier_systems[1]: 'https://nhi.example.org' is listed twice"},
   };
   for (const ConfigRule& r : rules) {
     v1::GatewayConfig c = Minimal();
