@@ -49,13 +49,13 @@ std::optional<uint64_t> ParseReviewId(absl::string_view id) {
 // The client named by `client`, with its enterprise id in `id`.
 absl::StatusOr<bool> ReadClient(store::Transaction& txn, const v1::ClientIdentifier& client,
                                 v1::Client* out) {
-  SB_ASSIGN_OR_RETURN(auto id, txn.Get(Cf::kClients, keys::Identifier(client.system(),
-                                                                      client.value())));
+  SB_ASSIGN_OR_RETURN(auto id,
+                      txn.Get(Cf::kClients, keys::Identifier(client.system(), client.value())));
   if (!id.has_value()) return false;
   SB_ASSIGN_OR_RETURN(bool found, txn.GetProto(Cf::kClients, keys::Client(*id), out));
   if (!found) {
-    return absl::DataLossError(absl::StrCat("clients: identifier index names client '", *id,
-                                            "' which is not stored"));
+    return absl::DataLossError(
+        absl::StrCat("clients: identifier index names client '", *id, "' which is not stored"));
   }
   return true;
 }
@@ -79,28 +79,42 @@ absl::Status CheckIdentityRights(const Directory& directory, const identity::Cal
                    "' may not change client identities: admins and coordinators only"));
 }
 
+namespace {
+
+// What linking and unlinking both check first: the actor's rights, both
+// identifiers, and that `client` names a client (read into *found; its id goes
+// into *record). A refusal is audited and returned.
+absl::Status Prepare(store::Transaction& txn, const RegistryContext& ctx,
+                     const identity::Caller& actor, const v1::ClientIdentifier& client,
+                     const v1::ClientIdentifier& identifier, v1::AuditRecord* record,
+                     v1::Client* found) {
+  if (absl::Status s = CheckIdentityRights(*ctx.directory, actor); !s.ok()) {
+    return Refuse(txn, *record, s);
+  }
+  if (absl::Status s = CheckIdentifier("client", client); !s.ok()) return Refuse(txn, *record, s);
+  if (absl::Status s = CheckIdentifier("identifier", identifier); !s.ok()) {
+    return Refuse(txn, *record, s);
+  }
+  SB_ASSIGN_OR_RETURN(bool known, ReadClient(txn, client, found));
+  if (!known) {
+    return Refuse(txn, *record,
+                  absl::NotFoundError(absl::StrCat("client: no client with identifier '",
+                                                   IdentifierText(client), "'")));
+  }
+  record->set_client_id(found->id());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status LinkIdentifier(store::Transaction& txn, const RegistryContext& ctx,
                             const identity::Caller& actor, const v1::ClientIdentifier& client,
                             const v1::ClientIdentifier& identifier, v1::Client* out) {
-  v1::AuditRecord record =
-      identity::AuditFor(actor, kOpLink, v1::AuditRecord::REGISTRY_CHANGE);
-  if (absl::Status s = CheckIdentityRights(*ctx.directory, actor); !s.ok()) {
-    return Refuse(txn, record, s);
-  }
-  if (absl::Status s = CheckIdentifier("client", client); !s.ok()) return Refuse(txn, record, s);
-  if (absl::Status s = CheckIdentifier("identifier", identifier); !s.ok()) {
-    return Refuse(txn, record, s);
-  }
+  v1::AuditRecord record = identity::AuditFor(actor, kOpLink, v1::AuditRecord::REGISTRY_CHANGE);
   v1::Client found;
-  SB_ASSIGN_OR_RETURN(bool known, ReadClient(txn, client, &found));
-  if (!known) {
-    return Refuse(txn, record, absl::NotFoundError(absl::StrCat(
-                                   "client: no client with identifier '", IdentifierText(client),
-                                   "'")));
-  }
-  record.set_client_id(found.id());
-  SB_ASSIGN_OR_RETURN(auto owner,
-                      txn.Get(Cf::kClients, keys::Identifier(identifier.system(), identifier.value())));
+  SB_RETURN_IF_ERROR(Prepare(txn, ctx, actor, client, identifier, &record, &found));
+  SB_ASSIGN_OR_RETURN(
+      auto owner, txn.Get(Cf::kClients, keys::Identifier(identifier.system(), identifier.value())));
   if (owner.has_value() && *owner == found.id()) {
     *out = found;
     return absl::OkStatus();
@@ -116,8 +130,8 @@ absl::Status LinkIdentifier(store::Transaction& txn, const RegistryContext& ctx,
   *found.add_identifiers() = identifier;
   txn.PutProto(Cf::kClients, keys::Client(found.id()), found);
   txn.Put(Cf::kClients, keys::Identifier(identifier.system(), identifier.value()), found.id());
-  record.set_detail(absl::StrCat("linked identifier '", IdentifierText(identifier), "' to client ",
-                                 found.id()));
+  record.set_detail(
+      absl::StrCat("linked identifier '", IdentifierText(identifier), "' to client ", found.id()));
   txn.Audit(record);
   if (ctx.on_identifiers_changed) txn.OnCommit(ctx.on_identifiers_changed);
   *out = found;
@@ -127,38 +141,25 @@ absl::Status LinkIdentifier(store::Transaction& txn, const RegistryContext& ctx,
 absl::Status UnlinkIdentifier(store::Transaction& txn, const RegistryContext& ctx,
                               const identity::Caller& actor, const v1::ClientIdentifier& client,
                               const v1::ClientIdentifier& identifier, v1::Client* out) {
-  v1::AuditRecord record =
-      identity::AuditFor(actor, kOpUnlink, v1::AuditRecord::REGISTRY_CHANGE);
-  if (absl::Status s = CheckIdentityRights(*ctx.directory, actor); !s.ok()) {
-    return Refuse(txn, record, s);
-  }
-  if (absl::Status s = CheckIdentifier("client", client); !s.ok()) return Refuse(txn, record, s);
-  if (absl::Status s = CheckIdentifier("identifier", identifier); !s.ok()) {
-    return Refuse(txn, record, s);
-  }
+  v1::AuditRecord record = identity::AuditFor(actor, kOpUnlink, v1::AuditRecord::REGISTRY_CHANGE);
   v1::Client found;
-  SB_ASSIGN_OR_RETURN(bool known, ReadClient(txn, client, &found));
-  if (!known) {
-    return Refuse(txn, record, absl::NotFoundError(absl::StrCat(
-                                   "client: no client with identifier '", IdentifierText(client),
-                                   "'")));
-  }
-  record.set_client_id(found.id());
+  SB_RETURN_IF_ERROR(Prepare(txn, ctx, actor, client, identifier, &record, &found));
   auto* ids = found.mutable_identifiers();
   auto it = std::find_if(ids->begin(), ids->end(), [&](const v1::ClientIdentifier& id) {
     return SameIdentifier(id, identifier);
   });
   if (it == ids->end()) {
-    return Refuse(txn, record,
-                  absl::NotFoundError(absl::StrCat("identifier: client ", found.id(),
-                                                   " has no identifier '",
-                                                   IdentifierText(identifier), "'")));
+    return Refuse(
+        txn, record,
+        absl::NotFoundError(absl::StrCat("identifier: client ", found.id(), " has no identifier '",
+                                         IdentifierText(identifier), "'")));
   }
   if (ids->size() == 1) {
-    return Refuse(txn, record,
-                  absl::FailedPreconditionError(absl::StrCat(
-                      "identifier: '", IdentifierText(identifier), "' is the last identifier of client ",
-                      found.id(), "; a client keeps at least one (link another first)")));
+    return Refuse(
+        txn, record,
+        absl::FailedPreconditionError(absl::StrCat(
+            "identifier: '", IdentifierText(identifier), "' is the last identifier of client ",
+            found.id(), "; a client keeps at least one (link another first)")));
   }
   ids->erase(it);
   txn.PutProto(Cf::kClients, keys::Client(found.id()), found);
@@ -248,8 +249,9 @@ absl::Status AddIdentifiers(store::Transaction& txn, const identity::Caller& act
     const std::string key = keys::Identifier(id.system(), id.value());
     SB_ASSIGN_OR_RETURN(auto owner, txn.Get(Cf::kClients, key));
     if (owner.has_value()) {
-      return absl::AbortedError(absl::StrCat("message.header: '", IdentifierText(id),
-                                             "' was just linked by another message; publish again"));
+      return absl::AbortedError(
+          absl::StrCat("message.header: '", IdentifierText(id),
+                       "' was just linked by another message; publish again"));
     }
     *client.add_identifiers() = id;
     txn.Put(Cf::kClients, key, client_id);
@@ -264,8 +266,7 @@ absl::Status AddIdentifiers(store::Transaction& txn, const identity::Caller& act
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> OpenClientReview(store::Transaction& txn,
-                                             const identity::Caller& actor,
+absl::StatusOr<std::string> OpenClientReview(store::Transaction& txn, const identity::Caller& actor,
                                              absl::string_view operation,
                                              const v1::MessageHeader& header,
                                              const std::vector<policy::IdentifierLookup>& ids) {
@@ -298,9 +299,9 @@ absl::StatusOr<std::string> OpenClientReview(store::Transaction& txn,
     v1::AuditRecord record = identity::AuditFor(actor, operation, v1::AuditRecord::REGISTRY_CHANGE);
     record.set_client_id(client_id);
     record.set_message_id(header.id());
-    record.set_detail(absl::StrCat("opened client review ", review.id(), ": message '",
-                                   header.id(), "' names identifiers of clients [",
-                                   absl::StrJoin(clients, ","), "]"));
+    record.set_detail(absl::StrCat("opened client review ", review.id(), ": message '", header.id(),
+                                   "' names identifiers of clients [", absl::StrJoin(clients, ","),
+                                   "]"));
     txn.Audit(std::move(record));
   }
   return review.id();
