@@ -31,36 +31,13 @@ using ::testing::Not;
 constexpr char kFamily[] = "northside-family";
 constexpr char kJson[] = "application/json";
 
-// deploy/demo/switchboard.textproto's mapping for northside-family's visit notes.
-constexpr char kMapping[] = R"pb(
-  content_type: "application/json"
-  rules { field: "header.event" constant: "case-note" }
-  rules { field: "header.source" constant: "northside-family" }
-  rules { field: "header.client.system" constant: "https://northside-family.example.org/case" }
-  rules { json_path: "$.noteId" field: "header.id" required: true }
-  rules { json_path: "$.caseRef" field: "header.client.value" required: true }
-  rules {
-    json_path: "$.visit.date"
-    field: "header.occurred_at"
-    date_format: "%d/%m/%Y %H:%M"
-    time_zone: "Europe/London"
-    required: true
-  }
-  rules { json_path: "$.visit.worker" field: "header.author" }
-  rules {
-    json_path: "$.visit.type"
-    field: "case_note.domain"
-    value_map { partner: "HOME" canonical: "family" }
-    value_map { partner: "SCHOOL" canonical: "education" }
-    value_map { partner: "HOUSING" canonical: "housing" }
-    value_map { partner: "CLINIC" canonical: "health" }
-    default_canonical: "family"
-    required: true
-  }
-  rules { json_path: "$.summary" field: "case_note.title" }
-  rules { json_path: "$.notes[*].heading" field: "case_note.sections[*].title" }
-  rules { json_path: "$.notes[*].body" field: "case_note.sections[*].text" required: true }
-)pb";
+// northside-family's visit notes: the mapping of the demo config, kept in
+// tests/data/mapping/northside_family.textproto.
+const std::string& Mapping() {
+  static const std::string* const kText =
+      new std::string(ReadSource("tests/data/mapping/northside_family.textproto"));
+  return *kText;
+}
 
 // Version 2: home visits are recorded in the health domain.
 std::string HomeIsHealth(const std::string& mapping) {
@@ -97,7 +74,7 @@ class AdapterLifecycleTest : public GatewayTest {
     o.extra_config = absl::StrCat(
         "adapter_bindings {\n  organisation_id: \"northside-family\"\n  config {\n"
         "    [type.googleapis.com/switchboard.v1.adapters.MappingConfig] {",
-        kMapping, "}\n  }\n}\n");
+        Mapping(), "}\n  }\n}\n");
     // A client northside-family knows by its case reference, shared with st-marys.
     o.extra_seed = R"pb(
       clients {
@@ -169,7 +146,7 @@ TEST_F(AdapterLifecycleTest, AMemberSwitchesAdapterVersionAndRollsBack) {
   EXPECT_THAT(v1_result.output(), HasSubstr(R"("type":"HOME")"));
 
   v1::RegisterAdapterVersionRequest reg;
-  *reg.mutable_config() = Packed(HomeIsHealth(kMapping));
+  *reg.mutable_config() = Packed(HomeIsHealth(Mapping()));
   reg.set_note("home visits count as health");
   v1::ContractSample* sample = reg.add_samples();
   sample->set_name("home-visit");

@@ -17,6 +17,7 @@
 #include "switchboard/common/text_proto.h"
 #include "switchboard/v1/adapters/mapping.pb.h"
 #include "switchboard/v1/adapters/remote.pb.h"
+#include "tests/common/golden.h"
 #include "tests/common/status_matchers.h"
 #include "tests/gateway/gateway_test_env.h"
 
@@ -38,37 +39,19 @@ using ::testing::StartsWith;
 
 constexpr char kFamily[] = "northside-family";
 
-// northside-family's visit notes (deploy/demo/switchboard.textproto, shortened).
-constexpr char kMapping[] = R"pb(
-  content_type: "application/json"
-  rules { field: "header.event" constant: "case-note" }
-  rules { field: "header.source" constant: "northside-family" }
-  rules { field: "header.client.system" constant: "https://northside-family.example.org/case" }
-  rules { json_path: "$.noteId" field: "header.id" required: true }
-  rules { json_path: "$.caseRef" field: "header.client.value" required: true }
-  rules {
-    json_path: "$.visit.date"
-    field: "header.occurred_at"
-    date_format: "%d/%m/%Y %H:%M"
-    time_zone: "Europe/London"
-    required: true
-  }
-  rules {
-    json_path: "$.visit.type"
-    field: "case_note.domain"
-    value_map { partner: "HOME" canonical: "family" }
-    value_map { partner: "CLINIC" canonical: "health" }
-    default_canonical: "family"
-    required: true
-  }
-  rules { json_path: "$.notes[*].body" field: "case_note.sections[*].text" required: true }
-)pb";
+// northside-family's visit notes: the mapping of the demo config, kept in
+// tests/data/mapping/northside_family.textproto.
+const std::string& Mapping() {
+  static const std::string* const kText = new std::string(
+      ::switchboard::testing::ReadTestData("mapping", "northside_family.textproto"));
+  return *kText;
+}
 
 constexpr char kVisit[] = R"({"noteId": "NF-1", "caseRef": "NF-0457",
   "visit": {"date": "24/11/2026 15:30", "type": "HOME"},
   "notes": [{"body": "Heating repaired."}]})";
 
-google::protobuf::Any Config(const std::string& text = kMapping) {
+google::protobuf::Any Config(const std::string& text = Mapping()) {
   v1::adapters::MappingConfig config;
   EXPECT_THAT(ParseTextProto(text, "mapping", &config), IsOk());
   google::protobuf::Any any;
@@ -78,8 +61,8 @@ google::protobuf::Any Config(const std::string& text = kMapping) {
 
 // The mapping with HOME visits now in the health domain.
 google::protobuf::Any HomeIsHealth() {
-  return Config(absl::StrReplaceAll(kMapping, {{R"(partner: "HOME" canonical: "family")",
-                                                R"(partner: "HOME" canonical: "health")"}}));
+  return Config(absl::StrReplaceAll(Mapping(), {{R"(partner: "HOME" canonical: "family")",
+                                                 R"(partner: "HOME" canonical: "health")"}}));
 }
 
 v1::ContractSample Sample(const std::string& name, const std::string& input = kVisit) {
