@@ -72,6 +72,7 @@ absl::StatusOr<v1::GatewayConfig> ParseConfig(const std::string& text, const std
   ApplyDefaults(&config);
   Resolve(base_dir, config.mutable_data_dir());
   Resolve(base_dir, config.mutable_sharing_policy_file());
+  Resolve(base_dir, config.mutable_seed()->mutable_messages_file());
   Resolve(base_dir, config.mutable_tls()->mutable_ca_cert_file());
   Resolve(base_dir, config.mutable_tls()->mutable_server_cert_file());
   Resolve(base_dir, config.mutable_tls()->mutable_server_key_file());

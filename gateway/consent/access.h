@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/registry/directory.h"
+#include "gateway/registry/registry_ops.h"
 #include "gateway/store/store.h"
 #include "policy/consent_policy.h"
 #include "policy/sharing_policy.h"
@@ -29,7 +30,7 @@ namespace switchboard::gateway::consent {
 // The source of the messages the gateway itself sends (break-glass notices).
 inline constexpr char kGatewaySource[] = "gateway";
 // The identifier system of enterprise client ids, used on gateway notices.
-inline constexpr char kEnterpriseIdSystem[] = "urn:switchboard:client";
+using registry::kEnterpriseIdSystem;
 
 // What decisions about one client need, read once.
 struct ClientState {

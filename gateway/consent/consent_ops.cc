@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gateway/careplan/timeline.h"
 #include "gateway/consent/access.h"
 #include "gateway/identity/rpc_guard.h"
 #include "policy/consent_check.h"
@@ -54,6 +56,22 @@ bool MayChange(const identity::Caller& caller, const v1::Consent& existing,
                const v1::CareTeam& team, const registry::Directory::Snapshot& dir, absl::Time now) {
   return caller.admin || existing.recorded_by() == caller.organisation_id ||
          IsCoordinator(team, dir, caller.organisation_id, now);
+}
+
+// A consent change on the client's timeline: seen by the coordinators and
+// the member that recorded the consent (a consent can reveal what kind of
+// sensitive information exists).
+void ConsentTimeline(store::Transaction& txn, const identity::Caller& caller,
+                     const std::string& client_id, const v1::Consent& c, std::string title) {
+  v1::StoredTimelineEntry e;
+  e.set_kind(v1::TimelineEntry::CONSENT_CHANGE);
+  *e.mutable_occurred_at() = ToProtoTime(txn.now());
+  e.set_organisation(caller.organisation_id);
+  e.set_user(caller.user);
+  e.set_title(std::move(title));
+  if (!c.source_reference().empty()) e.add_details(absl::StrCat("signed form: ", c.source_reference()));
+  e.add_audience(c.recorded_by());
+  careplan::AppendTimeline(txn, client_id, std::move(e));
 }
 
 struct Notice {
@@ -157,6 +175,19 @@ void Put(store::Transaction& txn, const ConsentOpsContext& ctx, const std::strin
 
 }  // namespace
 
+absl::StatusOr<std::string> QueueCoordinatorNotice(store::Transaction& txn,
+                                                   const ConsentOpsContext& ctx,
+                                                   const std::string& subject_organisation,
+                                                   const std::string& client_id,
+                                                   const std::string& kind,
+                                                   const std::string& text) {
+  identity::Caller subject;
+  subject.organisation_id = subject_organisation;
+  SB_ASSIGN_OR_RETURN(Notice notice,
+                      QueueNotice(txn, ctx, subject, client_id, kind, absl::InfinitePast(), text));
+  return notice.id;
+}
+
 absl::Status CheckConsentInput(const ConsentOpsContext& ctx, const v1::Consent& consent,
                                const std::string& field) {
   const auto dir = ctx.directory->snapshot();
@@ -202,6 +233,9 @@ absl::Status RecordConsent(store::Transaction& txn, const ConsentOpsContext& ctx
   *c.mutable_updated_at() = ToProtoTime(now);
   Put(txn, ctx, client_id, c);
   record.set_detail(absl::StrCat(found ? "changed " : "recorded ", Describe(c)));
+  ConsentTimeline(txn, caller, client_id, c,
+                  absl::StrCat("Consent ", c.id(), found ? absl::StrCat(" changed (version ", c.version(), ", ") : " recorded (",
+                               absl::AsciiStrToLower(v1::Consent::Status_Name(c.status())), ")"));
   SB_RETURN_IF_ERROR(NoticeUnlessCoordinator(txn, ctx, caller, client_id, team, *dir,
                                              record.detail(), c, &record));
   txn.Audit(std::move(record));
@@ -251,6 +285,8 @@ absl::Status RevokeConsent(store::Transaction& txn, const ConsentOpsContext& ctx
   *c.mutable_updated_at() = ToProtoTime(now);
   Put(txn, ctx, client_id, c);
   record.set_detail(absl::StrCat("revoked ", Describe(c)));
+  ConsentTimeline(txn, caller, client_id, c,
+                  absl::StrCat("Consent ", c.id(), " revoked: ", reason));
   SB_RETURN_IF_ERROR(NoticeUnlessCoordinator(txn, ctx, caller, client_id, team, *dir,
                                              record.detail(), c, &record));
   txn.Audit(std::move(record));

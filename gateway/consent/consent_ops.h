@@ -40,6 +40,17 @@ struct ConsentOpsContext {
   std::function<void()> on_consents_changed;
 };
 
+// Queues a gateway notice (Notification `kind`, `text`, about
+// `subject_organisation`) to the client's coordinators other than that
+// organisation, in `txn`. Returns its gateway message id, empty when the
+// client has no such coordinator.
+absl::StatusOr<std::string> QueueCoordinatorNotice(store::Transaction& txn,
+                                                   const ConsentOpsContext& ctx,
+                                                   const std::string& subject_organisation,
+                                                   const std::string& client_id,
+                                                   const std::string& kind,
+                                                   const std::string& text);
+
 // policy::CheckConsent with the registry and the event catalogue.
 absl::Status CheckConsentInput(const ConsentOpsContext& ctx, const v1::Consent& consent,
                                const std::string& field);

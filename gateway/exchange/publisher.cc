@@ -6,6 +6,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gateway/careplan/timeline.h"
 #include "gateway/common/deterministic.h"
 #include "gateway/common/sha256.h"
 #include "gateway/exchange/message_validator.h"
@@ -115,7 +116,7 @@ Publisher::Publisher(const store::Store* store, store::Committer* committer,
                      const consent::AccessDecider* decider, consent::ConsentOpsContext consent_ops,
                      v1::Limits limits, OnAccepted on_accepted, IdentifierAuthorities authorities,
                      absl::flat_hash_set<std::string> strong_systems,
-                     std::function<void()> on_identifiers_changed)
+                     std::function<void()> on_identifiers_changed, Coordination coordination)
     : store_(store),
       committer_(committer),
       directory_(directory),
@@ -126,7 +127,8 @@ Publisher::Publisher(const store::Store* store, store::Committer* committer,
       on_accepted_(std::move(on_accepted)),
       authorities_(std::move(authorities)),
       strong_systems_(std::move(strong_systems)),
-      on_identifiers_changed_(std::move(on_identifiers_changed)) {}
+      on_identifiers_changed_(std::move(on_identifiers_changed)),
+      coordination_(std::move(coordination)) {}
 
 absl::StatusOr<Publisher::IdentifierAuthorities> Publisher::MakeAuthorities(
     const google::protobuf::RepeatedPtrField<v1::IdentifierAuthority>& config) {
@@ -284,13 +286,28 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
   if (!loaded.ok()) return done(loaded.status());
   const std::shared_ptr<const consent::ClientState> state = *std::move(loaded);
   const v1::CareTeam* team = &state->care_team;
-  auto recipients = policy::SelectRecipients(policy::RoutingInput{
-      .header = header,
-      .care_team = *team,
-      .event_subscribers = dir->SubscribersOf(header.event()),
-      .find_organisation = [&dir](absl::string_view id) { return dir->Find(id); },
-      .now = now,
-  });
+  if (message.has_care_plan_change() &&
+      !policy::IsCareTeamMember(*team, caller.organisation_id, now)) {
+    return refuse(absl::PermissionDeniedError(absl::StrCat(
+        "message.care_plan_change: '", caller.organisation_id,
+        "' is not in the client's care team; only care-team members change the care plan")));
+  }
+  absl::StatusOr<std::vector<std::string>> recipients;
+  if (message.has_referral()) {
+    // A referral goes to the other party (in the care team or not) and the
+    // client's coordinators.
+    recipients = careplan::ReferralRecipients(*store_, *client_id, message,
+                                              consent::Coordinators(*team, *dir, now),
+                                              dir->SubscribersOf(header.event()), *dir);
+  } else {
+    recipients = policy::SelectRecipients(policy::RoutingInput{
+        .header = header,
+        .care_team = *team,
+        .event_subscribers = dir->SubscribersOf(header.event()),
+        .find_organisation = [&dir](absl::string_view id) { return dir->Find(id); },
+        .now = now,
+    });
+  }
   if (!recipients.ok()) return refuse(recipients.status());
   // A consent can reveal what kind of sensitive information exists ("deny HIV
   // to housing"): a ConsentChange goes to the client's coordinators only.
@@ -307,6 +324,13 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
     auto decision = decider_->Decide(*state, r, message, now);
     if (!decision.ok()) return done(decision.status());
     if (decision->effect() == v1::AccessDecision::DENY) {
+      if (message.has_referral() && message.referral().status() == v1::Referral::REQUESTED &&
+          r == message.referral().target()) {
+        return refuse(absl::FailedPreconditionError(absl::StrCat(
+            "message.referral.target: the client's consent does not allow '", r,
+            "' to receive this referral (nothing was sent); record a consent that does, then "
+            "refer again")));
+      }
       withheld.emplace_back(r, decision->reason());
     } else {
       routed.push_back(r);
@@ -377,6 +401,26 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
           txn.Put(Cf::kConsents, keys::Withheld(recipient, client_id, delivery_seq), "");
           txn.Audit(consent::WithholdRecord(delivery, kOperation));
           withheld_ids.push_back(recipient);
+        }
+        // Care coordination, in the same write: refused as a whole if its
+        // check fails (the refusal alone is audited).
+        auto refused = [&](absl::Status status) {
+          txn.AuditOnRefusal(identity::Refusal(record, status));
+          return status;
+        };
+        if (accepted->has_care_plan_change()) {
+          auto version = careplan::ApplyPlanChange(txn, coordination_.scales, client_id, *accepted,
+                                                   message_seq, gateway_id);
+          if (!version.ok()) return refused(version.status());
+        }
+        if (accepted->has_referral()) {
+          absl::Status s = careplan::ApplyReferral(txn, coordination_.referrals, caller, client_id,
+                                                   *accepted, gateway_id, *directory_->snapshot());
+          if (!s.ok()) return refused(s);
+        }
+        // A consent change is on the timeline by RecordConsent.
+        if (!accepted->has_consent_change()) {
+          careplan::AppendTimeline(txn, client_id, careplan::MessageEntry(*accepted, message_seq));
         }
         v1::StoredMessage receipt_part;
         *receipt_part.mutable_receipt() = *receipt;

@@ -15,6 +15,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "gateway/careplan/plan_ops.h"
+#include "gateway/careplan/referral_ops.h"
 #include "gateway/config/event_catalogue.h"
 #include "gateway/consent/access.h"
 #include "gateway/consent/consent_ops.h"
@@ -28,6 +30,12 @@
 #include "switchboard/v1/message.pb.h"
 
 namespace switchboard::gateway::exchange {
+
+// What care-plan changes and referrals carried by messages need.
+struct Coordination {
+  careplan::Scales scales = {{"gas", {-2, 2}}};
+  careplan::ReferralContext referrals;
+};
 
 class Publisher {
  public:
@@ -48,7 +56,8 @@ class Publisher {
             const consent::AccessDecider* decider, consent::ConsentOpsContext consent_ops,
             v1::Limits limits, OnAccepted on_accepted, IdentifierAuthorities authorities = {},
             absl::flat_hash_set<std::string> strong_systems = {},
-            std::function<void()> on_identifiers_changed = nullptr);
+            std::function<void()> on_identifiers_changed = nullptr,
+            Coordination coordination = {});
 
   // The config's identifier authorities as a map. INVALID_ARGUMENT naming
   // `identifier_authorities[i]` for an empty system or member list, or a system
@@ -87,6 +96,14 @@ class Publisher {
   //     system: a new client (enterprise id) with those identifiers;
   //   - no client otherwise: INVALID_ARGUMENT.
   // `on_identifiers_changed` runs on commit whenever identifiers were added.
+  // Care coordination (docs/coordination.md): a CarePlanChange is applied as
+  // the plan's next version in the message's write (careplan/plan_ops.h:
+  // ABORTED for a stale expected_version, PERMISSION_DENIED for another
+  // member's item or a sender outside the care team); a Referral is a step of
+  // a referral (careplan/referral_ops.h), routed to the other party and the
+  // coordinators, and a new one is refused (FAILED_PRECONDITION) when the
+  // consent withholds it from its target. Every accepted message is on the
+  // client's timeline.
   // A re-publish of identical content returns the original receipt and stores
   // nothing (not even an audit record: nothing happened).
   void Publish(const identity::Caller& caller, v1::Message message, Done done) const;
@@ -104,6 +121,7 @@ class Publisher {
   const IdentifierAuthorities authorities_;
   const absl::flat_hash_set<std::string> strong_systems_;
   const std::function<void()> on_identifiers_changed_;
+  const Coordination coordination_;
 };
 
 }  // namespace switchboard::gateway::exchange

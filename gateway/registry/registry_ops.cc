@@ -6,8 +6,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "switchboard/common/field_checks.h"
+#include "gateway/careplan/timeline.h"
 #include "gateway/identity/rpc_guard.h"
+#include "switchboard/common/field_checks.h"
 #include "policy/routing_policy.h"
 #include "switchboard/common/status_macros.h"
 #include "switchboard/common/time_util.h"
@@ -46,7 +47,24 @@ std::string RoleNames(const v1::Organisation& org) {
 
 absl::StatusOr<std::optional<std::string>> ResolveInTxn(store::Transaction& txn,
                                                         const v1::ClientIdentifier& id) {
+  if (id.system() == kEnterpriseIdSystem) {
+    SB_ASSIGN_OR_RETURN(auto client, txn.Get(Cf::kClients, keys::Client(id.value())));
+    if (!client.has_value()) return std::optional<std::string>();
+    return std::optional<std::string>(id.value());
+  }
   return txn.Get(Cf::kClients, keys::Identifier(id.system(), id.value()));
+}
+
+// A care-team change on the client's timeline.
+void CareTeamTimeline(store::Transaction& txn, const identity::Caller& actor,
+                      const std::string& client_id, std::string title) {
+  v1::StoredTimelineEntry e;
+  e.set_kind(v1::TimelineEntry::CARE_TEAM_CHANGE);
+  *e.mutable_occurred_at() = ToProtoTime(txn.now());
+  e.set_organisation(actor.organisation_id);
+  e.set_user(actor.user);
+  e.set_title(std::move(title));
+  careplan::AppendTimeline(txn, client_id, std::move(e));
 }
 
 absl::Status UnknownClient(const v1::ClientIdentifier& id) {
@@ -344,6 +362,11 @@ absl::Status AddCareTeamMember(store::Transaction& txn, const RegistryContext& c
   if (ctx.on_care_team_changed) txn.OnCommit(ctx.on_care_team_changed);
   record.set_detail(absl::StrCat(replaced ? "changed" : "added", " care-team member '",
                                  member.organisation_id(), "' role=", entry.role()));
+  CareTeamTimeline(txn, actor, *client_id,
+                   replaced ? absl::StrCat(member.organisation_id(), "'s care-team membership (",
+                                           entry.role(), ") changed")
+                            : absl::StrCat(member.organisation_id(), " joined the care team",
+                                           entry.role().empty() ? "" : absl::StrCat(" as ", entry.role())));
   txn.Audit(record);
   *out = team;
   return absl::OkStatus();
@@ -378,6 +401,7 @@ absl::Status RemoveCareTeamMember(store::Transaction& txn, const RegistryContext
   txn.PutProto(Cf::kClients, keys::CareTeam(*client_id), team);
   if (ctx.on_care_team_changed) txn.OnCommit(ctx.on_care_team_changed);
   record.set_detail(absl::StrCat("ended care-team membership of '", organisation_id, "'"));
+  CareTeamTimeline(txn, actor, *client_id, absl::StrCat(organisation_id, " left the care team"));
   txn.Audit(record);
   *out = team;
   return absl::OkStatus();
@@ -407,6 +431,11 @@ absl::Status GetCareTeam(store::Transaction& txn, const identity::Caller& actor,
 
 absl::StatusOr<std::optional<std::string>> ResolveClient(const store::Store& store,
                                                          const v1::ClientIdentifier& id) {
+  if (id.system() == kEnterpriseIdSystem) {
+    SB_ASSIGN_OR_RETURN(auto client, store.Get(Cf::kClients, keys::Client(id.value())));
+    if (!client.has_value()) return std::optional<std::string>();
+    return std::optional<std::string>(id.value());
+  }
   return store.Get(Cf::kClients, keys::Identifier(id.system(), id.value()));
 }
 

@@ -23,6 +23,11 @@
 
 namespace switchboard::gateway::registry {
 
+// The identifier system of enterprise client ids (`urn:switchboard:client|client-0001`):
+// every lookup of a client by identifier accepts it (for members that have no
+// identifier of their own for the client, such as coordinators).
+inline constexpr char kEnterpriseIdSystem[] = "urn:switchboard:client";
+
 // What registry transactions need besides the transaction itself.
 struct RegistryContext {
   Directory* directory;

@@ -1,9 +1,11 @@
 #include "gateway/server/gateway.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "adapters/adapter_registry.h"
 #include "gateway/common/log.h"
 #include "gateway/config/config_loader.h"
@@ -12,6 +14,7 @@
 #include "gateway/connectors/push_transport.h"
 #include "gateway/registry/adapter_ops.h"
 #include "gateway/registry/seed.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -68,6 +71,34 @@ absl::Status AddPushEndpoints(const v1::GatewayConfig& config,
   return absl::OkStatus();
 }
 
+// Publishes the config's story messages (seed.messages_file), each as its
+// source, and waits for each. A message published before (a restart) is a
+// no-op. INVALID_ARGUMENT naming the message for any refusal.
+absl::Status PublishStory(const exchange::Publisher& publisher, const v1::SeedMessages& story) {
+  for (int i = 0; i < story.messages_size(); ++i) {
+    const v1::Message& m = story.messages(i);
+    identity::Caller caller;
+    caller.organisation_id = m.header().source();
+    caller.user = m.header().author();
+    absl::Notification done;
+    absl::Status status;
+    publisher.Publish(caller, m, [&](absl::StatusOr<v1::Receipt> receipt) {
+      status = receipt.status();
+      done.Notify();
+    });
+    done.WaitForNotification();
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("seed.messages_file: messages[", i, "] ('",
+                                                     m.header().id(), "' of ", m.header().source(),
+                                                     ") was refused: ", status.ToString()));
+    }
+  }
+  if (story.messages_size() > 0) {
+    LogInfo("story_published", {{"messages", absl::StrCat(story.messages_size())}});
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Gateway::Gateway(const v1::GatewayConfig& config) : config_(config), events_(config) {
@@ -93,6 +124,19 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
                       config::ReadFile(config.tls().server_key_file(), "tls.server_key_file"));
   SB_ASSIGN_OR_RETURN(exchange::Publisher::IdentifierAuthorities authorities,
                       exchange::Publisher::MakeAuthorities(config.identifier_authorities()));
+  SB_ASSIGN_OR_RETURN(careplan::Scales scales, careplan::MakeScales(config.attainment_scales()));
+  v1::SeedMessages story;
+  if (!config.seed().messages_file().empty()) {
+    SB_ASSIGN_OR_RETURN(std::string text,
+                        config::ReadFile(config.seed().messages_file(), "seed.messages_file"));
+    auto parsed = google::protobuf::util::JsonStringToMessage(text, &story);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("seed.messages_file: '",
+                                                     config.seed().messages_file(),
+                                                     "' is not SeedMessages JSON: ",
+                                                     parsed.message().as_string()));
+    }
+  }
 
   auto gw = std::unique_ptr<Gateway>(new Gateway(config));
   SB_ASSIGN_OR_RETURN(gw->store_, store::Store::Open(config.data_dir()));
@@ -133,7 +177,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   }
   gw->dispatcher_->SetOwnSystems(std::move(own_systems));
 
-  registry::RegistryContext registry_context{
+  gw->registry_context_ = registry::RegistryContext{
       .directory = &gw->directory_,
       .events = &gw->events_,
       .on_suspended =
@@ -144,6 +188,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
       .on_care_team_changed = [g] { g->decider_->Invalidate(); },
       .on_identifiers_changed = [g] { g->decider_->Invalidate(); },
   };
+  const registry::RegistryContext& registry_context = gw->registry_context_;
   SB_RETURN_IF_ERROR(registry::ApplySeed(gw->committer_.get(), registry_context, config.seed()));
   // Config adapter bindings seed version 1 of members without versions; then
   // the live adapters are those of the active versions.
@@ -181,7 +226,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
       std::move(authorities),
       absl::flat_hash_set<std::string>(config.strong_identifier_systems().begin(),
                                        config.strong_identifier_systems().end()),
-      [g] { g->decider_->Invalidate(); });
+      [g] { g->decider_->Invalidate(); },
+      exchange::Coordination{
+          .scales = std::move(scales),
+          .referrals = careplan::ReferralContext{
+              .escalate_after = careplan::EscalateAfter(config.referrals()),
+              .registry = &gw->registry_context_}});
   gw->raw_publisher_ = std::make_unique<exchange::RawPublisher>(
       &gw->adapter_table_, gw->publisher_.get(), gw->committer_.get(),
       config.limits().max_message_bytes());
@@ -195,6 +245,21 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   gw->consents_service_ = std::make_unique<consent::ConsentsService>(
       gw->guard_.get(), gw->store_.get(), gw->committer_.get(), gw->decider_.get(),
       consent_context);
+  std::string plan_event;
+  for (const v1::EventType& e : config.event_types()) {
+    if (e.payload() == v1::EventType::CARE_PLAN_CHANGE && plan_event.empty()) plan_event = e.code();
+  }
+  gw->careplans_service_ = std::make_unique<careplan::CarePlansService>(
+      gw->guard_.get(), gw->store_.get(), gw->committer_.get(), &gw->directory_, gw->decider_.get(),
+      gw->publisher_.get(), plan_event);
+  SB_RETURN_IF_ERROR(PublishStory(*gw->publisher_, story));
+  const absl::Duration escalate_after = careplan::EscalateAfter(config.referrals());
+  gw->escalator_ = std::make_unique<careplan::Escalator>(
+      gw->store_.get(), gw->committer_.get(), consent_context,
+      config.referrals().check_interval_ms() != 0
+          ? absl::Milliseconds(config.referrals().check_interval_ms())
+          : std::clamp(escalate_after / 10, absl::Milliseconds(50), absl::Minutes(1)));
+  gw->escalator_->Start();
   gw->dispatcher_->Start();
   gw->pusher_->Start();
 
@@ -222,6 +287,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
   builder.RegisterService(gw->registry_service_.get());
   builder.RegisterService(gw->operations_service_.get());
   builder.RegisterService(gw->consents_service_.get());
+  builder.RegisterService(gw->careplans_service_.get());
   gw->server_ = builder.BuildAndStart();
   if (gw->server_ == nullptr || gw->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat("listen.grpc_address: cannot listen on '",
@@ -304,6 +370,7 @@ absl::Status Gateway::Shutdown() {
     LogWarning("https_drain_timeout", {{"grace_ms", absl::StrCat(config_.shutdown_grace_ms())}});
   }
   if (operations_service_ != nullptr) operations_service_->Stop();
+  if (escalator_ != nullptr) escalator_->Stop();
   // Sends in progress are cancelled (not counted as failures); what was sent
   // but not recorded goes again after the restart.
   if (pusher_ != nullptr) pusher_->Stop();

@@ -11,6 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "adapters/adapter_registry.h"
+#include "gateway/careplan/careplans_service.h"
+#include "gateway/careplan/referral_ops.h"
 #include "gateway/config/event_catalogue.h"
 #include "gateway/connectors/mllp_server.h"
 #include "gateway/consent/access.h"
@@ -81,12 +83,17 @@ class Gateway {
   // the committer.
   std::unique_ptr<delivery::Pusher> pusher_;
   std::unique_ptr<identity::RpcGuard> guard_;
+  // Outlives the publisher (referrals add care-team members with it).
+  registry::RegistryContext registry_context_;
   std::unique_ptr<exchange::Publisher> publisher_;
   std::unique_ptr<exchange::RawPublisher> raw_publisher_;
   std::unique_ptr<exchange::ExchangeService> exchange_service_;
   std::unique_ptr<registry::RegistryService> registry_service_;
   std::unique_ptr<operations::OperationsService> operations_service_;
   std::unique_ptr<consent::ConsentsService> consents_service_;
+  std::unique_ptr<careplan::CarePlansService> careplans_service_;
+  // Escalates unanswered referrals; stopped before the committer.
+  std::unique_ptr<careplan::Escalator> escalator_;
   CallCounter calls_;
   std::unique_ptr<grpc::Server> server_;
   // Kept until destruction (after the committer stops) so that a publish answered

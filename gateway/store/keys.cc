@@ -29,6 +29,7 @@ const char* CfName(Cf cf) {
     case Cf::kAudit: return "audit";
     case Cf::kMeta: return "meta";
     case Cf::kConsents: return "consents";
+    case Cf::kCarePlans: return "careplans";
     case Cf::kCount: break;
   }
   return "?";
@@ -156,6 +157,47 @@ std::string Withheld(absl::string_view recipient, absl::string_view client_id, u
   return WithheldPrefix(recipient, client_id) + EncodeSeq(seq);
 }
 
+std::string PlanPrefix(absl::string_view client_id) {
+  std::string out = Join("plan", client_id);
+  out.push_back(kSep);
+  return out;
+}
+std::string PlanHead(absl::string_view client_id) { return Join("plan-head", client_id); }
+std::string PlanVersion(absl::string_view client_id, uint64_t version) {
+  return PlanPrefix(client_id) + EncodeSeq(version);
+}
+std::string ReferralPrefix(absl::string_view client_id) {
+  std::string out = Join("referral", client_id);
+  out.push_back(kSep);
+  return out;
+}
+std::string Referral(absl::string_view client_id, absl::string_view referral_id) {
+  std::string out = ReferralPrefix(client_id);
+  out.append(referral_id.data(), referral_id.size());
+  return out;
+}
+std::string ReferralDue(uint64_t due_micros, absl::string_view client_id,
+                        absl::string_view referral_id) {
+  std::string out(kReferralDuePrefix);
+  out += EncodeSeq(due_micros);
+  out.append(client_id.data(), client_id.size());
+  out.push_back(kSep);
+  out.append(referral_id.data(), referral_id.size());
+  return out;
+}
+std::string TimelinePrefix(absl::string_view client_id) {
+  std::string out = Join("timeline", client_id);
+  out.push_back(kSep);
+  return out;
+}
+std::string TimelineEntry(absl::string_view client_id, uint64_t seq) {
+  return TimelinePrefix(client_id) + EncodeSeq(seq);
+}
+std::optional<uint64_t> TrailingSeq(absl::string_view key) {
+  if (key.size() < 8) return std::nullopt;
+  return DecodeSeq(key.substr(key.size() - 8));
+}
+
 }  // namespace keys
 
 std::string PrefixUpperBound(absl::string_view prefix) {
@@ -174,8 +216,10 @@ std::string PrefixUpperBound(absl::string_view prefix) {
 std::string GatewayMessageId(uint64_t seq) { return absl::StrFormat("msg-%016x", seq); }
 std::string DeliveryId(uint64_t seq) { return absl::StrFormat("dlv-%016x", seq); }
 
-std::optional<uint64_t> ParseDeliveryId(absl::string_view id) {
-  if (id.size() != 20 || id.substr(0, 4) != "dlv-") return std::nullopt;
+namespace {
+
+std::optional<uint64_t> ParsePrefixedSeq(absl::string_view id, absl::string_view prefix) {
+  if (id.size() != 20 || id.substr(0, 4) != prefix) return std::nullopt;
   uint64_t seq = 0;
   for (char c : id.substr(4)) {
     int v;
@@ -189,6 +233,13 @@ std::optional<uint64_t> ParseDeliveryId(absl::string_view id) {
     seq = (seq << 4) | static_cast<uint64_t>(v);
   }
   return seq;
+}
+
+}  // namespace
+
+std::optional<uint64_t> ParseDeliveryId(absl::string_view id) { return ParsePrefixedSeq(id, "dlv-"); }
+std::optional<uint64_t> ParseGatewayMessageId(absl::string_view id) {
+  return ParsePrefixedSeq(id, "msg-");
 }
 
 }  // namespace switchboard::gateway::store

@@ -26,6 +26,7 @@ enum class Cf : int {
   kMeta,          // counters and the audit head
   kConsents,      // consents (current and every version), break-glass grants,
                   // the index of withheld and redacted deliveries
+  kCarePlans,     // shared care plan versions, referrals, client timelines
   kCount,
 };
 
@@ -92,6 +93,26 @@ std::string BreakGlassPrefix(absl::string_view client_id);
 std::string Withheld(absl::string_view recipient, absl::string_view client_id, uint64_t seq);
 std::string WithheldPrefix(absl::string_view recipient, absl::string_view client_id);
 
+// kCarePlans. Every version of a client's plan under PlanPrefix(client), in
+// version order; the client's referrals under ReferralPrefix(client); the
+// referrals waiting for an answer by due time under kReferralDuePrefix; the
+// client's timeline under TimelinePrefix(client), by store sequence.
+std::string PlanVersion(absl::string_view client_id, uint64_t version);
+std::string PlanPrefix(absl::string_view client_id);
+// The plan's current version number (EncodeSeq).
+std::string PlanHead(absl::string_view client_id);
+std::string Referral(absl::string_view client_id, absl::string_view referral_id);
+std::string ReferralPrefix(absl::string_view client_id);
+// due: microseconds since the Unix epoch.
+std::string ReferralDue(uint64_t due_micros, absl::string_view client_id,
+                        absl::string_view referral_id);
+inline constexpr absl::string_view kReferralDuePrefix = absl::string_view("referral-due\0", 13);
+std::string TimelineEntry(absl::string_view client_id, uint64_t seq);
+std::string TimelinePrefix(absl::string_view client_id);
+// The trailing big-endian number of a PlanVersion, ReferralDue's due time or a
+// TimelineEntry key; nullopt when the key is shorter.
+std::optional<uint64_t> TrailingSeq(absl::string_view key);
+
 // kMeta
 inline constexpr absl::string_view kNextSeq = "next_seq";
 inline constexpr absl::string_view kAuditHead = "audit_head";
@@ -107,6 +128,8 @@ std::string GatewayMessageId(uint64_t seq);
 std::string DeliveryId(uint64_t seq);
 // Parses a DeliveryId; nullopt for anything else.
 std::optional<uint64_t> ParseDeliveryId(absl::string_view id);
+// Parses a GatewayMessageId; nullopt for anything else.
+std::optional<uint64_t> ParseGatewayMessageId(absl::string_view id);
 
 }  // namespace switchboard::gateway::store
 
