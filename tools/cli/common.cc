@@ -70,6 +70,26 @@ Consent (the client's care team; see docs/consent.md):
                                           DENY and why (labels: PSY, MH, SUD, R...)
   break-glass SYSTEM|VALUE --reason TEXT  emergency access to what was withheld from
                                           you (if the sharing policy allows you)
+Care plan, timeline and referrals (the client's care team; see docs/coordination.md;
+CLIENT is SYSTEM|VALUE or an enterprise id such as client-0004):
+  plan show CLIENT [--as_of TIME]         the shared care plan by domain, with progress
+                                          (TIME: RFC 3339, the plan as it was then)
+  plan history CLIENT                     every version, newest first, and what it changed
+  plan timeline CLIENT [--page_size N] [--page_token T] [--from ORG ...] [--domain D ...]
+                                          what happened to the client across members,
+                                          newest first, by day
+  plan update CLIENT FILE                 add or change your items (JSON of
+                                          switchboard.v1.UpdateCarePlanRequest)
+  plan progress CLIENT ITEM_ID [--rating N] [--scale S] [--note TEXT] [--plan_version N]
+                                          record progress on one of your items
+  plan status CLIENT ITEM_ID STATUS [--note TEXT] [--plan_version N]
+                                          proposed, active, on-hold, completed,
+                                          cancelled or reopened
+  referral list CLIENT                    referrals with their status and steps
+  referral update CLIENT REFERRAL_ID STATUS [--reason TEXT] [--note TEXT]
+                                          publish a status change (received, accepted,
+                                          rejected, in-progress, on-hold, completed,
+                                          cancelled, failed); needs --as
 
 Flags may come before or after the command. --json prints protobuf JSON.
 Quote SYSTEM|VALUE in a shell: 'https://st-marys.example.org/fhir/mrn|MRN-100234'.

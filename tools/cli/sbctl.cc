@@ -37,6 +37,7 @@
 #include "tools/cli/consent_commands.h"
 #include "tools/cli/dlq_commands.h"
 #include "tools/cli/format.h"
+#include "tools/cli/plan_commands.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7443", "Gateway address host:port.");
 ABSL_FLAG(std::string, as, "", "Act as this organisation: use CERTS_DIR/ORG.pem, ORG.key, ca.pem.");
@@ -57,9 +58,10 @@ ABSL_FLAG(std::string, content_type, "",
           "publish-raw: MIME type of the payload, e.g. application/hl7-v2 (required).");
 ABSL_FLAG(std::string, state, "",
           "deliveries: PENDING, IN_FLIGHT, RETRYING, DELIVERED or DEAD_LETTERED.");
-ABSL_FLAG(uint32_t, page_size, 100, "deliveries, audit list: page size.");
+ABSL_FLAG(uint32_t, page_size, 100, "deliveries, audit list, plan timeline (1..500): page size.");
 ABSL_FLAG(std::string, reason, "",
-          "org suspend, consent revoke, break-glass, client review --resolve: why (required).");
+          "org suspend, consent revoke, break-glass, client review --resolve: why (required); "
+          "referral update: the reason for the new status.");
 ABSL_FLAG(std::string, role, "", "careteam add: the member's role, e.g. housing-support.");
 ABSL_FLAG(std::string, data, "", "audit verify: check this RocksDB directory offline instead.");
 ABSL_FLAG(uint64_t, after, 0, "audit list: records after this sequence number.");
@@ -78,6 +80,23 @@ ABSL_FLAG(bool, yes, false, "adapter apply: register and activate what the direc
 ABSL_FLAG(std::vector<std::string>, label, {},
           "consent check: security label code of the content, e.g. PSY; repeat the flag or "
           "separate with commas for several.");
+ABSL_FLAG(std::string, as_of, "",
+          "plan show: the plan as it was at this RFC 3339 time, e.g. 2026-11-20T10:00:00Z.");
+ABSL_FLAG(std::string, page_token, "", "plan timeline: the page a `more:` line names.");
+ABSL_FLAG(std::vector<std::string>, from, {},
+          "plan timeline: only entries written by this organisation; repeat the flag or "
+          "separate with commas for several.");
+ABSL_FLAG(std::vector<std::string>, domain, {},
+          "plan timeline: only entries of this practice domain, e.g. housing; repeat the flag "
+          "or separate with commas for several.");
+ABSL_FLAG(std::optional<int>, rating, std::nullopt,
+          "plan progress: attainment rating (-2..+2 on the default GAS scale).");
+ABSL_FLAG(std::string, scale, "",
+          "plan progress: scale of --rating when not GAS, e.g. outcome-star.");
+ABSL_FLAG(std::string, note, "", "plan progress, plan status, referral update: a note.");
+ABSL_FLAG(std::optional<int64_t>, plan_version, std::nullopt,
+          "plan progress, plan status: the plan version the change is made against (default: "
+          "the version just read). (--version is Abseil's.)");
 
 namespace switchboard::tools::sbctl {
 namespace {
@@ -485,6 +504,8 @@ int Run(const std::vector<std::string>& words) {
   if (cmd == "dlq") return Dlq(*channel, args);
   if (cmd == "endpoint") return Endpoint(*channel, args);
   if (cmd == "adapter") return Adapter(*channel, args);
+  if (cmd == "plan") return Plan(*channel, args);
+  if (cmd == "referral") return Referral(*channel, args);
   return Usage(absl::StrCat("unknown command '", cmd, "'"));
 }
 
@@ -530,8 +551,10 @@ std::vector<char*> MergeRepeatedFlag(int argc, char** argv, absl::string_view na
 int main(int argc, char** argv) {
   using switchboard::tools::sbctl::MergeRepeatedFlag;
   absl::SetProgramUsageMessage(switchboard::tools::sbctl::kUsage);
-  std::string labels;
+  std::string labels, from, domains;
   std::vector<char*> args = MergeRepeatedFlag(argc, argv, "label", &labels);
+  args = MergeRepeatedFlag(static_cast<int>(args.size()), args.data(), "from", &from);
+  args = MergeRepeatedFlag(static_cast<int>(args.size()), args.data(), "domain", &domains);
   std::vector<char*> positional =
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   std::vector<std::string> words(positional.begin() + 1, positional.end());
