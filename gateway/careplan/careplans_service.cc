@@ -263,11 +263,12 @@ grpc::ServerUnaryReactor* CarePlansService::GetTimeline(grpc::CallbackServerCont
   }
   query.page_size = request->page_size() == 0 ? kDefaultPage : request->page_size();
   if (s.ok() && !request->page_token().empty()) {
-    uint64_t before = 0;
-    if (!absl::SimpleHexAtoi(request->page_token(), &before) || before == 0) {
+    std::optional<std::string> before = ParsePageToken(request->page_token());
+    if (!before.has_value()) {
       s = absl::InvalidArgumentError("page_token: not a token from a previous response");
+    } else {
+      query.before = *std::move(before);
     }
-    query.before = before;
   }
   for (int i = 0; s.ok() && i < request->organisations_size(); ++i) {
     s = CheckSlug(absl::StrCat("organisations[", i, "]"), request->organisations(i));
@@ -289,7 +290,7 @@ grpc::ServerUnaryReactor* CarePlansService::GetTimeline(grpc::CallbackServerCont
   }
   response->set_client_id(access->state->client_id);
   for (v1::TimelineEntry& e : page->entries) *response->add_entries() = std::move(e);
-  if (page->next_before != 0) response->set_next_page_token(absl::StrCat(absl::Hex(page->next_before)));
+  if (!page->next.empty()) response->set_next_page_token(PageToken(page->next));
   access->record.set_detail(absl::StrCat("timeline: ", response->entries_size(), " entries (",
                                          page->withheld, " withheld, ", page->partly_withheld,
                                          " partly withheld)"));

@@ -180,13 +180,16 @@ absl::Status ApplyReferral(store::Transaction& txn, const ReferralContext& ctx,
   const bool was_waiting = !is_new && Waiting(next.referral().status());
   const std::string due_key = is_new ? "" : DueKey(next, ctx.escalate_after);
   *next.mutable_referral() = r;
-  *next.mutable_updated_at() = ToProtoTime(txn.now());
+  // Steps are dated when they happened at their source (never in the future).
+  const google::protobuf::Timestamp at =
+      ToProtoTime(std::min(txn.now(), FromProtoTime(message.header().occurred_at())));
+  *next.mutable_updated_at() = at;
   v1::ReferralStep* step = next.add_steps();
   step->set_status(r.status());
   step->set_status_reason(r.status_reason());
   step->set_organisation(message.header().source());
   step->set_user(message.header().author());
-  *step->mutable_at() = ToProtoTime(txn.now());
+  *step->mutable_at() = at;
   step->set_gateway_message_id(gateway_message_id);
   if (is_new) {
     txn.Put(Cf::kCarePlans, DueKey(next, ctx.escalate_after), "");
@@ -203,6 +206,7 @@ absl::Status ApplyReferral(store::Transaction& txn, const ReferralContext& ctx,
     v1::CareTeamMember member;
     member.set_organisation_id(r.target());
     member.set_role(r.service().substr(0, 64));
+    *member.mutable_period()->mutable_start() = at;
     v1::CareTeam team;
     SB_RETURN_IF_ERROR(registry::AddCareTeamMember(txn, *ctx.registry, caller,
                                                    message.header().client(), member, &team));

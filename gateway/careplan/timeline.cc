@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -61,8 +62,20 @@ uint64_t AppendTimeline(store::Transaction& txn, const std::string& client_id,
                         v1::StoredTimelineEntry entry) {
   if (!entry.has_recorded_at()) *entry.mutable_recorded_at() = ToProtoTime(txn.now());
   const uint64_t seq = txn.NextSeq();
-  txn.PutProto(Cf::kCarePlans, keys::TimelineEntry(client_id, seq), entry);
+  const absl::Time at = FromProtoTime(entry.has_occurred_at() ? entry.occurred_at() : entry.recorded_at());
+  const uint64_t micros = static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMicros(at)));
+  txn.PutProto(Cf::kCarePlans, keys::TimelineEntry(client_id, micros, seq), entry);
   return seq;
+}
+
+std::string PageToken(const std::string& position) { return absl::BytesToHexString(position); }
+
+std::optional<std::string> ParsePageToken(const std::string& token) {
+  if (token.size() != 32) return std::nullopt;
+  for (char c : token) {
+    if (!absl::ascii_isxdigit(c)) return std::nullopt;
+  }
+  return absl::HexStringToBytes(token);
 }
 
 v1::StoredTimelineEntry MessageEntry(const v1::Message& message, uint64_t message_seq) {
@@ -176,7 +189,8 @@ absl::StatusOr<TimelinePage> ReadTimeline(const store::Store& store,
       v1::TimelineEntry w;
       w.set_seq(seq);
       w.set_kind(v1::TimelineEntry::MESSAGE);
-      *w.mutable_recorded_at() = stored.recorded_at();
+      // Its place in the story (the order of the entries says as much).
+      *w.mutable_occurred_at() = stored.occurred_at();
       w.set_redacted(true);
       return w;
     };
@@ -229,6 +243,9 @@ absl::StatusOr<TimelinePage> ReadTimeline(const store::Store& store,
       v1::Message seen;
       SB_ASSIGN_OR_RETURN(std::optional<bool> partly, decide(stored.message_seq(), &seen));
       if (!partly.has_value()) return withheld();
+      // A plan change of which nothing is left says only that something was
+      // withheld.
+      if (seen.has_care_plan_change() && seen.care_plan_change().items().empty()) return withheld();
       DescribeMessage(seen, &e);
       e.set_partly_redacted(*partly);
       e.set_gateway_message_id(msg.receipt().gateway_message_id());
@@ -260,15 +277,15 @@ absl::StatusOr<TimelinePage> ReadTimeline(const store::Store& store,
 
   TimelinePage page;
   const std::string prefix = keys::TimelinePrefix(query.client_id);
-  std::string upper = query.before == 0 ? store::PrefixUpperBound(prefix)
-                                        : keys::TimelineEntry(query.client_id, query.before);
+  std::string upper = query.before.empty() ? store::PrefixUpperBound(prefix) : prefix + query.before;
   auto it = store.NewIterator(Cf::kCarePlans, upper);
+  std::string last_position;  // of the last entry looked at
   it->SeekToLast();
   for (; it->Valid(); it->Prev()) {
     const rocksdb::Slice key = it->key();
     if (!key.starts_with(prefix)) break;
     if (static_cast<int>(page.entries.size()) >= query.page_size) {
-      page.next_before = page.entries.back().seq();
+      page.next = std::move(last_position);
       break;
     }
     const std::optional<uint64_t> seq = keys::TrailingSeq(absl::string_view(key.data(), key.size()));
@@ -278,6 +295,7 @@ absl::StatusOr<TimelinePage> ReadTimeline(const store::Store& store,
       return absl::DataLossError(absl::StrCat("unparseable timeline entry of client ", query.client_id));
     }
     SB_ASSIGN_OR_RETURN(v1::TimelineEntry e, render(stored, *seq));
+    last_position = std::string(key.data() + prefix.size(), key.size() - prefix.size());
     if (filtered) {
       // A withheld entry cannot be matched without saying what it is: a
       // filtered page leaves it out.

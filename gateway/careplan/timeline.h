@@ -24,6 +24,7 @@
 #define SWITCHBOARD_GATEWAY_CAREPLAN_TIMELINE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,9 @@
 namespace switchboard::gateway::careplan {
 
 // Appends `entry` to the client's timeline in `txn` (recorded_at set to the
-// transaction's time when unset). Returns its sequence.
+// transaction's time when unset), placed by occurred_at (recorded_at when
+// unset): the timeline reads in the order things happened, so a message that
+// arrives late takes its place in the story. Returns its sequence.
 uint64_t AppendTimeline(store::Transaction& txn, const std::string& client_id,
                         v1::StoredTimelineEntry entry);
 
@@ -56,20 +59,26 @@ struct TimelineQuery {
   std::string reader;
   // 1..500.
   int page_size = 50;
-  // Entries with a sequence below this (0: from the newest).
-  uint64_t before = 0;
+  // Entries before this position (a `next` of an earlier page; empty: from
+  // the newest).
+  std::string before;
   std::vector<std::string> organisations;
   std::vector<std::string> domains;
 };
 
 struct TimelinePage {
   std::vector<v1::TimelineEntry> entries;
-  // The sequence to continue below; 0 when there is nothing older.
-  uint64_t next_before = 0;
+  // The position to continue from (opaque); empty when there is nothing older.
+  std::string next;
   // Entries returned withheld and partly withheld (for the audit record).
   int withheld = 0;
   int partly_withheld = 0;
 };
+
+// A page position as a page token (hex) and back; nullopt for a token that is
+// not one.
+std::string PageToken(const std::string& position);
+std::optional<std::string> ParsePageToken(const std::string& token);
 
 // The reader's page of the client's timeline, newest first.
 absl::StatusOr<TimelinePage> ReadTimeline(const store::Store& store,

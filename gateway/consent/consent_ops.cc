@@ -65,7 +65,10 @@ void ConsentTimeline(store::Transaction& txn, const identity::Caller& caller,
                      const std::string& client_id, const v1::Consent& c, std::string title) {
   v1::StoredTimelineEntry e;
   e.set_kind(v1::TimelineEntry::CONSENT_CHANGE);
-  *e.mutable_occurred_at() = ToProtoTime(txn.now());
+  // A consent signed before it was recorded takes its place in the story.
+  *e.mutable_occurred_at() = c.has_period() && c.period().has_start() && c.version() == 1
+                                 ? c.period().start()
+                                 : ToProtoTime(txn.now());
   e.set_organisation(caller.organisation_id);
   e.set_user(caller.user);
   e.set_title(std::move(title));

@@ -57,10 +57,10 @@ absl::StatusOr<std::optional<std::string>> ResolveInTxn(store::Transaction& txn,
 
 // A care-team change on the client's timeline.
 void CareTeamTimeline(store::Transaction& txn, const identity::Caller& actor,
-                      const std::string& client_id, std::string title) {
+                      const std::string& client_id, std::string title, absl::Time at) {
   v1::StoredTimelineEntry e;
   e.set_kind(v1::TimelineEntry::CARE_TEAM_CHANGE);
-  *e.mutable_occurred_at() = ToProtoTime(txn.now());
+  *e.mutable_occurred_at() = ToProtoTime(at);
   e.set_organisation(actor.organisation_id);
   e.set_user(actor.user);
   e.set_title(std::move(title));
@@ -366,7 +366,8 @@ absl::Status AddCareTeamMember(store::Transaction& txn, const RegistryContext& c
                    replaced ? absl::StrCat(member.organisation_id(), "'s care-team membership (",
                                            entry.role(), ") changed")
                             : absl::StrCat(member.organisation_id(), " joined the care team",
-                                           entry.role().empty() ? "" : absl::StrCat(" as ", entry.role())));
+                                           entry.role().empty() ? "" : absl::StrCat(" as ", entry.role())),
+                   std::min(txn.now(), FromProtoTime(entry.period().start())));
   txn.Audit(record);
   *out = team;
   return absl::OkStatus();
@@ -401,7 +402,8 @@ absl::Status RemoveCareTeamMember(store::Transaction& txn, const RegistryContext
   txn.PutProto(Cf::kClients, keys::CareTeam(*client_id), team);
   if (ctx.on_care_team_changed) txn.OnCommit(ctx.on_care_team_changed);
   record.set_detail(absl::StrCat("ended care-team membership of '", organisation_id, "'"));
-  CareTeamTimeline(txn, actor, *client_id, absl::StrCat(organisation_id, " left the care team"));
+  CareTeamTimeline(txn, actor, *client_id, absl::StrCat(organisation_id, " left the care team"),
+                   txn.now());
   txn.Audit(record);
   *out = team;
   return absl::OkStatus();

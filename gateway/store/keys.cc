@@ -190,8 +190,8 @@ std::string TimelinePrefix(absl::string_view client_id) {
   out.push_back(kSep);
   return out;
 }
-std::string TimelineEntry(absl::string_view client_id, uint64_t seq) {
-  return TimelinePrefix(client_id) + EncodeSeq(seq);
+std::string TimelineEntry(absl::string_view client_id, uint64_t occurred_micros, uint64_t seq) {
+  return TimelinePrefix(client_id) + EncodeSeq(occurred_micros) + EncodeSeq(seq);
 }
 std::optional<uint64_t> TrailingSeq(absl::string_view key) {
   if (key.size() < 8) return std::nullopt;

@@ -96,7 +96,8 @@ std::string WithheldPrefix(absl::string_view recipient, absl::string_view client
 // kCarePlans. Every version of a client's plan under PlanPrefix(client), in
 // version order; the client's referrals under ReferralPrefix(client); the
 // referrals waiting for an answer by due time under kReferralDuePrefix; the
-// client's timeline under TimelinePrefix(client), by store sequence.
+// client's timeline under TimelinePrefix(client), by the time things happened
+// (microseconds since the epoch, clamped at 0) and then store sequence.
 std::string PlanVersion(absl::string_view client_id, uint64_t version);
 std::string PlanPrefix(absl::string_view client_id);
 // The plan's current version number (EncodeSeq).
@@ -107,7 +108,7 @@ std::string ReferralPrefix(absl::string_view client_id);
 std::string ReferralDue(uint64_t due_micros, absl::string_view client_id,
                         absl::string_view referral_id);
 inline constexpr absl::string_view kReferralDuePrefix = absl::string_view("referral-due\0", 13);
-std::string TimelineEntry(absl::string_view client_id, uint64_t seq);
+std::string TimelineEntry(absl::string_view client_id, uint64_t occurred_micros, uint64_t seq);
 std::string TimelinePrefix(absl::string_view client_id);
 // The trailing big-endian number of a PlanVersion, ReferralDue's due time or a
 // TimelineEntry key; nullopt when the key is shorter.
