@@ -142,6 +142,15 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
 }
 
 absl::StatusOr<v1::ClientIdentifier> ParseIdentifier(const std::string& text) {
+  // A bare enterprise id (`client-0004`): the gateway resolves its system to the
+  // client itself (gateway/registry/registry_ops.h kEnterpriseIdSystem; the CLI
+  // does not include the gateway's internals for one constant).
+  if (!text.empty() && text.find('|') == std::string::npos) {
+    v1::ClientIdentifier id;
+    id.set_system("urn:switchboard:client");
+    id.set_value(text);
+    return id;
+  }
   const size_t bar = text.rfind('|');
   if (bar == std::string::npos || bar == 0 || bar + 1 == text.size()) {
     return absl::InvalidArgumentError(

@@ -69,7 +69,8 @@ absl::Status ParseJsonFile(const std::string& path, M* out) {
 }
 
 // A client identifier as members write it, `SYSTEM|VALUE` (the value is what
-// follows the last `|`). INVALID_ARGUMENT quoting the text otherwise.
+// follows the last `|`), or a bare enterprise id such as `client-0004` (system
+// `urn:switchboard:client`). INVALID_ARGUMENT quoting the text otherwise.
 absl::StatusOr<v1::ClientIdentifier> ParseIdentifier(const std::string& text);
 
 }  // namespace switchboard::tools::sbctl

@@ -40,22 +40,6 @@ constexpr char kPlanUsage[] =
 constexpr char kReferralUsage[] =
     "referral: list CLIENT | update CLIENT REFERRAL_ID STATUS [--reason TEXT] [--note TEXT]";
 
-// The system of enterprise client ids, which the gateway resolves to the client
-// itself (gateway::consent::kEnterpriseIdSystem; the CLI does not include the
-// gateway's internals for one constant).
-constexpr char kEnterpriseIdSystem[] = "urn:switchboard:client";
-
-// `SYSTEM|VALUE`, or a bare enterprise id (`client-0004`).
-absl::StatusOr<v1::ClientIdentifier> ParseClient(const std::string& text) {
-  if (!text.empty() && text.find('|') == std::string::npos) {
-    v1::ClientIdentifier id;
-    id.set_system(kEnterpriseIdSystem);
-    id.set_value(text);
-    return id;
-  }
-  return ParseIdentifier(text);
-}
-
 // Exit code of a refused RPC; a version conflict says how to go on.
 int FailUpdate(const grpc::Status& s) {
   const int code = FailRpc(s);
@@ -289,7 +273,7 @@ int Plan(const std::shared_ptr<grpc::Channel>& channel, const std::vector<std::s
   if (args.size() < 2) return Usage(kPlanUsage);
   const std::string& sub = args[0];
   const std::string& client_arg = args[1];
-  auto client = ParseClient(client_arg);
+  auto client = ParseIdentifier(client_arg);
   if (!client.ok()) return Usage(absl::StrCat("plan ", sub, ": ", client.status().message()));
   auto stub = v1::CarePlans::NewStub(channel);
   if (sub == "show" && args.size() == 2) return Show(*stub, *client);
@@ -306,7 +290,7 @@ int Plan(const std::shared_ptr<grpc::Channel>& channel, const std::vector<std::s
 int Referral(const std::shared_ptr<grpc::Channel>& channel, const std::vector<std::string>& args) {
   if (args.size() < 2) return Usage(kReferralUsage);
   const std::string& client_arg = args[1];
-  auto client = ParseClient(client_arg);
+  auto client = ParseIdentifier(client_arg);
   if (!client.ok()) {
     return Usage(absl::StrCat("referral ", args[0], ": ", client.status().message()));
   }
