@@ -45,7 +45,8 @@ absl::StatusOr<int64_t> VersionOfMessage(const store::Store& store, const std::s
 
 std::optional<CarePlansService::Access> CarePlansService::Open(
     grpc::CallbackServerContext* ctx, const char* operation, v1::AuditRecord::Action action,
-    const v1::ClientIdentifier& client, const identity::RpcGuard::Finish& finish) const {
+    const v1::ClientIdentifier& client, const identity::RpcGuard::Finish& finish,
+    bool referral_party) const {
   auto caller = guard_->Identify(*ctx, operation, finish);
   if (!caller) return std::nullopt;
   v1::AuditRecord record = identity::AuditFor(*caller, operation, action);
@@ -70,7 +71,19 @@ std::optional<CarePlansService::Access> CarePlansService::Open(
   }
   // Outside the care team the client does not exist for the caller (the
   // refusal is audited with the client, for the client's record).
-  if (!policy::IsCareTeamMember((*state)->care_team, caller->organisation_id, absl::Now())) {
+  bool allowed = policy::IsCareTeamMember((*state)->care_team, caller->organisation_id, absl::Now());
+  if (!allowed && referral_party) {
+    auto referrals = ReadReferrals(*store_, **client_id);
+    if (!referrals.ok()) {
+      finish(referrals.status());
+      return std::nullopt;
+    }
+    for (const v1::ReferralState& r : *referrals) {
+      allowed = allowed || r.referrer() == caller->organisation_id ||
+                r.referral().target() == caller->organisation_id;
+    }
+  }
+  if (!allowed) {
     guard_->Refuse(record, NoClient(client), finish);
     return std::nullopt;
   }
@@ -303,7 +316,8 @@ grpc::ServerUnaryReactor* CarePlansService::ListReferrals(grpc::CallbackServerCo
                                                           v1::ListReferralsResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto finish = FinishWith(reactor);
-  auto access = Open(ctx, "CarePlans/ListReferrals", v1::AuditRecord::VIEW, request->client(), finish);
+  auto access = Open(ctx, "CarePlans/ListReferrals", v1::AuditRecord::VIEW, request->client(), finish,
+                     /*referral_party=*/true);
   if (!access) return reactor;
   auto referrals = ReadReferrals(*store_, access->state->client_id);
   if (!referrals.ok()) {

@@ -3,8 +3,9 @@
 // audited as a VIEW; Update publishes a care-plan-change message through the
 // Publisher (one path for gRPC, FHIR, HL7 and mapped formats).
 //
-// Rights: members of the client's care team now; anyone else (admins
-// included) gets NOT_FOUND, as if the client did not exist.
+// Rights: members of the client's care team now (and, for ListReferrals, the
+// parties to a referral of the client); anyone else (admins included) gets
+// NOT_FOUND, as if the client did not exist.
 //
 // Thread-safe.
 #ifndef SWITCHBOARD_GATEWAY_CAREPLAN_CAREPLANS_SERVICE_H_
@@ -58,12 +59,14 @@ class CarePlansService final : public v1::CarePlans::CallbackService {
   };
 
   // Identifies the caller, checks `client`, resolves it and checks that the
-  // caller is in its care team now. On any failure finishes the call (an
-  // audited refusal; NOT_FOUND for an unknown client and for a caller outside
-  // the care team alike) and returns nullopt.
+  // caller is in its care team now (or, with `referral_party`, a party to one
+  // of its referrals: a target answers before it joins). On any failure
+  // finishes the call (an audited refusal; NOT_FOUND for an unknown client and
+  // for a caller outside the care team alike) and returns nullopt.
   std::optional<Access> Open(grpc::CallbackServerContext* ctx, const char* operation,
                              v1::AuditRecord::Action action, const v1::ClientIdentifier& client,
-                             const identity::RpcGuard::Finish& finish) const;
+                             const identity::RpcGuard::Finish& finish,
+                             bool referral_party = false) const;
 
   // Constant after construction.
   const identity::RpcGuard* const guard_;
