@@ -34,8 +34,10 @@ std::string ReadSource(const std::string& relative) {
 }
 
 // deploy/demo/switchboard.textproto, pointed at the test certificates, a port
-// chosen free and the test's data directory.
-std::string DemoConfig(const std::string& data_dir) {
+// chosen free and the test's data directory; with the demo story (client-0004,
+// docs/coordination.md) only when `story` (its deliveries would queue up ahead
+// of what the other tests publish).
+std::string DemoConfig(const std::string& data_dir, bool story = false) {
   const TestPki& pki = TestPki::Get();
   return absl::StrReplaceAll(ReadSource("deploy/demo/switchboard.textproto"),
                              {{"127.0.0.1:7443", "127.0.0.1:0"},
@@ -43,7 +45,11 @@ std::string DemoConfig(const std::string& data_dir) {
                               {"\"certs/ca.pem\"", "\"" + pki.ca() + "\""},
                               {"\"certs/gateway.pem\"", "\"" + pki.gateway_cert() + "\""},
                               {"\"certs/gateway.key\"", "\"" + pki.gateway_key() + "\""},
-                              {"data_dir: \"data\"", "data_dir: \"" + data_dir + "\""}});
+                              {"data_dir: \"data\"", "data_dir: \"" + data_dir + "\""},
+                              {"messages_file: \"demo-story.json\"",
+                               story ? "messages_file: \"" + SourceDir() +
+                                           "/deploy/demo/demo-story.json\""
+                                     : ""}});
 }
 
 class SbctlTest : public GatewayTest {
@@ -328,9 +334,13 @@ TEST_F(SbctlTest, ABadConsentFileIsRefusedNamingTheField) {
   EXPECT_EQ(code, 2) << out;
   EXPECT_THAT(out, HasSubstr("json:"));
   EXPECT_THAT(out, HasSubstr("provison"));
-  out = Sbctl("care-coord", "consent list 'no-bar-here'", &code);
+  out = Sbctl("care-coord", "consent list '|MRN-100234'", &code);
   EXPECT_EQ(code, 2) << out;
-  EXPECT_THAT(out, HasSubstr("'no-bar-here' is not a client identifier SYSTEM|VALUE"));
+  EXPECT_THAT(out, HasSubstr("'|MRN-100234' is not a client identifier SYSTEM|VALUE"));
+  // A word without a bar is an enterprise id, looked up by the gateway.
+  out = Sbctl("care-coord", "consent list 'no-such-client'", &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, HasSubstr("NOT_FOUND: no client with identifier 'urn:switchboard:client|no-such-client'"));
 }
 
 TEST_F(SbctlTest, ConsentRevokeMakesAnInactiveVersionOnce) {
@@ -390,6 +400,85 @@ TEST_F(SbctlTest, BreakGlassIsForHospitalsAndTheCoordinatorIsTold) {
   EXPECT_THAT(out, HasSubstr("break-glass from gateway"));
   EXPECT_THAT(out, HasSubstr("Gateway notice (break-glass) about st-marys until 20"));
   EXPECT_THAT(out, HasSubstr("st-marys used emergency access"));
+}
+
+// docs/coordination.md's walk-through: the demo config seeds client-0004's story;
+// the coordinator follows it with sbctl, the housing agency sees it without the
+// PSY goal, a member outside the care team sees nothing, and the story is not
+// published twice by a restart.
+class DemoStoryTest : public SbctlTest {
+ protected:
+  GatewayOptions Options() override {
+    GatewayOptions o = SbctlTest::Options();
+    o.config_text = DemoConfig(dir_.Sub("data"), /*story=*/true);
+    return o;
+  }
+};
+
+TEST_F(DemoStoryTest, CoordinatorFollowsDischargeReferralLapseAndReopenedGoal) {
+  int code = -1;
+  std::string plan = Sbctl("care-coord", "plan show client-0004", &code);
+  ASSERT_EQ(code, 0) << plan;
+  EXPECT_THAT(plan, HasSubstr("version 9"));
+  EXPECT_THAT(plan, HasSubstr("g-tenancy"));
+  EXPECT_THAT(plan, HasSubstr("reopened"));
+  EXPECT_THAT(plan, HasSubstr("-2 → -1 → 0 → +1"));
+  EXPECT_THAT(plan, HasSubstr("community mental-health team"));  // PSY, the coordinator may
+
+  std::string timeline = Sbctl("care-coord", "plan timeline client-0004 --page_size 100", &code);
+  ASSERT_EQ(code, 0) << timeline;
+  for (const char* step : {"Discharge summary: Discharge from Ward 7",
+                           "Referral ref-0004-housing to harbour-housing",
+                           "Referral ref-0004-housing (housing-support) accepted",
+                           "harbour-housing joined the care team as housing-support",
+                           "Case note: Missed appointments", "goal g-tenancy on-hold",
+                           "goal g-tenancy reopened", "Consent consent-0004-2026-10 recorded"}) {
+    EXPECT_THAT(timeline, HasSubstr(step));
+  }
+  // Newest first, in the order things happened.
+  EXPECT_LT(timeline.find("2026-11-24"), timeline.find("2026-11-04"));
+  EXPECT_LT(timeline.find("2026-11-04"), timeline.find("2026-10-02"));
+
+  std::string history = Sbctl("care-coord", "plan history client-0004", &code);
+  ASSERT_EQ(code, 0) << history;
+  EXPECT_THAT(history, HasSubstr("9 versions"));
+  std::string referrals = Sbctl("care-coord", "referral list client-0004", &code);
+  ASSERT_EQ(code, 0) << referrals;
+  EXPECT_THAT(referrals, HasSubstr("in-progress"));
+  EXPECT_THAT(referrals, HasSubstr("ref-0004-family"));
+
+  // Housing: the PSY goal is a placeholder, and nothing of it is printed.
+  std::string housing = Sbctl("harbour-housing", "plan show client-0004", &code);
+  ASSERT_EQ(code, 0) << housing;
+  EXPECT_THAT(housing, HasSubstr("REDACTED"));
+  EXPECT_THAT(housing, Not(HasSubstr("mental-health")));
+  EXPECT_THAT(housing, Not(HasSubstr("g-cmht")));
+  std::string housing_timeline =
+      Sbctl("harbour-housing", "plan timeline client-0004 --page_size 100 --json", &code);
+  ASSERT_EQ(code, 0) << housing_timeline;
+  EXPECT_THAT(housing_timeline, Not(HasSubstr("CMHT")));
+  EXPECT_THAT(housing_timeline, Not(HasSubstr("Mental state")));
+  EXPECT_THAT(housing_timeline, Not(HasSubstr("ref-0004-family")));  // not a party
+
+  // Outside the care team the client does not exist.
+  std::string family = Sbctl("northside-family", "plan show client-0004", &code);
+  EXPECT_EQ(code, 1) << family;
+  EXPECT_THAT(family, HasSubstr("NOT_FOUND"));
+
+  // The housing worker rates its own goal; the hospital may not touch it.
+  std::string progress =
+      Sbctl("harbour-housing", "plan progress client-0004 g-tenancy --rating 2 --note 'Moved in'", &code);
+  ASSERT_EQ(code, 0) << progress;
+  EXPECT_THAT(progress, HasSubstr("version 10"));
+  std::string denied = Sbctl("st-marys", "plan progress client-0004 g-tenancy --note 'not mine'", &code);
+  EXPECT_EQ(code, 1) << denied;
+  EXPECT_THAT(denied, HasSubstr("PERMISSION_DENIED"));
+
+  // A restart publishes nothing twice.
+  Restart();
+  plan = Sbctl("care-coord", "plan show client-0004", &code);
+  ASSERT_EQ(code, 0) << plan;
+  EXPECT_THAT(plan, HasSubstr("version 10"));
 }
 
 }  // namespace
