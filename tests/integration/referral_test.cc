@@ -217,24 +217,7 @@ class ReferralTest : public GatewayTest {
     return {response.deliveries().begin(), response.deliveries().end()};
   }
 
-  std::vector<v1::AuditRecord> Audit() {
-    std::vector<v1::AuditRecord> out;
-    auto admin = As("admin");
-    uint64_t after = 0;
-    for (;;) {
-      v1::ListAuditRecordsRequest request;
-      request.set_after_seq(after);
-      request.set_page_size(1000);
-      v1::ListAuditRecordsResponse response;
-      grpc::Status s = admin->operations->ListAuditRecords(Ctx().get(), request, &response);
-      EXPECT_TRUE(s.ok()) << Describe(s);
-      if (!s.ok()) break;
-      out.insert(out.end(), response.records().begin(), response.records().end());
-      if (response.records_size() < 1000) break;
-      after = response.records().rbegin()->seq();
-    }
-    return out;
-  }
+  std::vector<v1::AuditRecord> Audit() { return As("admin")->AuditRecords(); }
   // The ESCALATE records of `referral_id`.
   std::vector<v1::AuditRecord> Escalations(const std::string& referral_id) {
     std::vector<v1::AuditRecord> out;

@@ -6,6 +6,7 @@
 #include "gateway/config/config_loader.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
 #include "switchboard/common/time_util.h"
 #include "tests/integration/gateway_process.h"
 
@@ -73,6 +74,25 @@ grpc::Status Member::Deliveries(v1::Delivery::State state, v1::ListDeliveriesRes
   req.set_page_size(1000);
   v1::ListDeliveriesResponse ignored;
   return operations->ListDeliveries(Ctx().get(), req, out != nullptr ? out : &ignored);
+}
+
+std::vector<v1::AuditRecord> Member::AuditRecords() {
+  std::vector<v1::AuditRecord> out;
+  uint64_t after = 0;
+  for (;;) {
+    v1::ListAuditRecordsRequest request;
+    request.set_after_seq(after);
+    request.set_page_size(1000);
+    v1::ListAuditRecordsResponse response;
+    grpc::Status s = operations->ListAuditRecords(Ctx().get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) break;
+    out.insert(out.end(), response.records().begin(), response.records().end());
+    // Each read is itself audited: a short page is the end.
+    if (response.records_size() < 1000) break;
+    after = response.records().rbegin()->seq();
+  }
+  return out;
 }
 
 Subscriber::Subscriber(const std::shared_ptr<grpc::Channel>& channel, uint32_t window)

@@ -43,6 +43,9 @@ struct Member {
                           v1::Receipt* receipt = nullptr);
   grpc::Status Status(const std::string& message_id, v1::MessageStatus* status = nullptr);
   grpc::Status Deliveries(v1::Delivery::State state, v1::ListDeliveriesResponse* out = nullptr);
+  // Every audit record, in chain order, read page by page (the member must be an
+  // admin; a failed read is a test failure and ends the list).
+  std::vector<v1::AuditRecord> AuditRecords();
 };
 
 // A Subscribe stream read on its own thread.
