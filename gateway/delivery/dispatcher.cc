@@ -91,12 +91,30 @@ std::shared_ptr<const v1::Message> Dispatcher::ForRecipient(const std::string& r
       }
     }
   }
-  // The sender's further identifiers of the client (other members' numbers, a
-  // national id) are not passed on: no consent grants them yet.
-  if (mine == nullptr && message.header().other_client_identifiers().empty()) return nullptr;
+  // Further identifiers: the client's national ids (strong systems) go with a
+  // message the consent allowed; the sender's own list, which may carry other
+  // members' numbers (and so reveal who else is involved), does not.
+  const v1::ClientIdentifier& named = mine != nullptr ? *mine : message.header().client();
+  std::vector<const v1::ClientIdentifier*> strong;
+  for (const v1::ClientIdentifier& id : client.identifiers) {
+    if (strong_systems_.contains(id.system()) &&
+        !(id.system() == named.system() && id.value() == named.value())) {
+      strong.push_back(&id);
+    }
+  }
+  const auto& sent = message.header().other_client_identifiers();
+  const bool same = static_cast<size_t>(sent.size()) == strong.size() &&
+                    std::equal(strong.begin(), strong.end(), sent.begin(),
+                               [](const v1::ClientIdentifier* a, const v1::ClientIdentifier& b) {
+                                 return a->system() == b.system() && a->value() == b.value();
+                               });
+  if (mine == nullptr && same) return nullptr;
   auto localised = std::make_shared<v1::Message>(message);
   if (mine != nullptr) *localised->mutable_header()->mutable_client() = *mine;
   localised->mutable_header()->clear_other_client_identifiers();
+  for (const v1::ClientIdentifier* id : strong) {
+    *localised->mutable_header()->add_other_client_identifiers() = *id;
+  }
   return localised;
 }
 

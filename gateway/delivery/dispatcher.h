@@ -102,10 +102,19 @@ class Dispatcher {
     own_systems_ = std::move(systems);
   }
 
-  // The client as `recipient` knows it: when the message names the client by
-  // an identifier of another system and the client has one of a system the
-  // recipient issues, the header's client becomes that one; the sender's
-  // other_client_identifiers are removed. nullptr when the message stays as it is.
+  // Identifier systems that name one person everywhere (config
+  // strong_identifier_systems). Set once before Start(), like SetOwnSystems.
+  void SetStrongSystems(absl::flat_hash_set<std::string> systems) {
+    strong_systems_ = std::move(systems);
+  }
+
+  // The client as `recipient` knows it (called once the consent allowed the
+  // message): when the message names the client by an identifier of another
+  // system and the client has one of a system the recipient issues, the
+  // header's client becomes that one; other_client_identifiers become the
+  // client's identifiers of strong systems (a national id), never other
+  // members' local numbers, whatever the sender sent. nullptr when the message
+  // stays as it is.
   std::shared_ptr<const v1::Message> ForRecipient(const std::string& recipient,
                                                   const consent::ClientState& client,
                                                   const v1::Message& message) const;
@@ -166,6 +175,7 @@ class Dispatcher {
   absl::flat_hash_set<std::string> pushed_ ABSL_GUARDED_BY(mu_);
   // Set before Start, constant after.
   absl::flat_hash_map<std::string, std::vector<std::string>> own_systems_;
+  absl::flat_hash_set<std::string> strong_systems_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   std::thread ticker_;

@@ -176,6 +176,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
     for (const std::string& org : orgs) own_systems[org].push_back(system);
   }
   gw->dispatcher_->SetOwnSystems(std::move(own_systems));
+  gw->dispatcher_->SetStrongSystems(absl::flat_hash_set<std::string>(
+      config.strong_identifier_systems().begin(), config.strong_identifier_systems().end()));
 
   gw->registry_context_ = registry::RegistryContext{
       .directory = &gw->directory_,

@@ -125,7 +125,7 @@ TEST_F(IdentityTest, AutoLinkConflictReviewAndLinkUnlink) {
   EXPECT_THAT(out, HasSubstr("wrong national id at st-marys"));
 }
 
-TEST_F(IdentityTest, RecipientGetsItsOwnIdentifierWhateverTheSenderUsed) {
+TEST_F(IdentityTest, RecipientGetsItsOwnIdentifierAndNationalIdsOnly) {
   auto hospital = As("st-marys");
   v1::Message first = Discharge("d-1", "MRN-1");
   *first.mutable_header()->add_other_client_identifiers() = Nhi("NHI-A");
@@ -133,9 +133,15 @@ TEST_F(IdentityTest, RecipientGetsItsOwnIdentifierWhateverTheSenderUsed) {
   auto housing = Subscribe("harbour-housing");
   std::vector<v1::Delivery> one = housing->Take(1);
   ASSERT_EQ(one.size(), 1u);
-  // The hospital's other identifiers (the national id) are not passed on.
-  EXPECT_EQ(one[0].message().header().other_client_identifiers_size(), 0);
-  EXPECT_THAT(one[0].message().DebugString(), ::testing::Not(HasSubstr("NHI-A")));
+  // With a message the consent allowed, housing gets the client's national id
+  // (a strong system), never the hospital's own number.
+  const v1::MessageHeader& header = one[0].message().header();
+  EXPECT_EQ(header.client().system(), kHousingSystem);
+  EXPECT_EQ(header.client().value(), "HH-1");
+  ASSERT_EQ(header.other_client_identifiers_size(), 1);
+  EXPECT_EQ(header.other_client_identifiers(0).system(), kNhiSystem);
+  EXPECT_EQ(header.other_client_identifiers(0).value(), "NHI-A");
+  EXPECT_THAT(one[0].message().DebugString(), ::testing::Not(HasSubstr("MRN-1")));
   housing->AckAll(one);
 
   // Named by the national id only: housing gets its own case number.
