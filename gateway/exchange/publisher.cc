@@ -327,8 +327,8 @@ void Publisher::Publish(const identity::Caller& caller, v1::Message message, Don
       if (message.has_referral() && message.referral().status() == v1::Referral::REQUESTED &&
           r == message.referral().target()) {
         return refuse(absl::FailedPreconditionError(absl::StrCat(
-            "message.referral.target: the client's consent does not allow '", r,
-            "' to receive this referral (nothing was sent); record a consent that does, then "
+            "message.referral.target: the client's consent (or the sharing policy) does not allow '",
+            r, "' to receive this referral (nothing was sent); record a consent that does, then "
             "refer again")));
       }
       withheld.emplace_back(r, decision->reason());
