@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/careplan/care_reader.h"
 #include "gateway/consent/access.h"
 #include "gateway/exchange/publisher.h"
 #include "gateway/identity/rpc_guard.h"
@@ -31,8 +32,8 @@ class CarePlansService final : public v1::CarePlans::CallbackService {
                    store::Committer* committer, const registry::Directory* directory,
                    const consent::AccessDecider* decider, const exchange::Publisher* publisher,
                    std::string plan_event)
-      : guard_(guard), store_(store), committer_(committer), directory_(directory),
-        decider_(decider), publisher_(publisher), plan_event_(std::move(plan_event)) {}
+      : guard_(guard), store_(store), committer_(committer), publisher_(publisher),
+        plan_event_(std::move(plan_event)), reader_(store, directory, decider) {}
 
   grpc::ServerUnaryReactor* GetCarePlan(grpc::CallbackServerContext* ctx,
                                         const v1::GetCarePlanRequest* request,
@@ -51,33 +52,30 @@ class CarePlansService final : public v1::CarePlans::CallbackService {
                                           v1::ListReferralsResponse* response) override;
 
  private:
-  // Who is asking about whom, once the caller is allowed to.
-  struct Access {
-    identity::Caller caller;
-    std::shared_ptr<const consent::ClientState> state;
-    v1::AuditRecord record;  // VIEW, with the client
-  };
-
   // Identifies the caller, checks `client`, resolves it and checks that the
   // caller is in its care team now (or, with `referral_party`, a party to one
   // of its referrals: a target answers before it joins). On any failure
   // finishes the call (an audited refusal; NOT_FOUND for an unknown client and
   // for a caller outside the care team alike) and returns nullopt.
-  std::optional<Access> Open(grpc::CallbackServerContext* ctx, const char* operation,
+  std::optional<ClientAccess> Open(grpc::CallbackServerContext* ctx, const char* operation,
                              v1::AuditRecord::Action action, const v1::ClientIdentifier& client,
                              const identity::RpcGuard::Finish& finish,
                              bool referral_party = false) const;
+  // Answers `result`: audits the view and finishes OK, or refuses (audited)
+  // bad input, or finishes with an internal error.
+  template <typename Response>
+  void Answer(ClientAccess& access, absl::StatusOr<Response> result, Response* response,
+              const identity::RpcGuard::Finish& finish) const;
 
   // Constant after construction.
   const identity::RpcGuard* const guard_;
   const store::Store* const store_;
   store::Committer* const committer_;
-  const registry::Directory* const directory_;
-  const consent::AccessDecider* const decider_;
   const exchange::Publisher* const publisher_;
   // The event code of care-plan changes (config event_types); empty when the
   // catalogue has none (Update is then refused).
   const std::string plan_event_;
+  const CareReader reader_;
 };
 
 }  // namespace switchboard::gateway::careplan
