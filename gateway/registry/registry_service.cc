@@ -336,4 +336,60 @@ grpc::ServerUnaryReactor* RegistryService::RollbackAdapter(
       });
 }
 
+grpc::ServerUnaryReactor* RegistryService::AddUser(grpc::CallbackServerContext* ctx,
+                                                   const v1::AddUserRequest* request,
+                                                   v1::AddUserResponse* response) {
+  return OnAdapterWorker(
+      ctx, "Registry/AddUser",
+      [this, request, response](const identity::Caller& caller, const auto& finish) {
+        // Hashed here, on the worker: scrypt would stall the writer thread.
+        committer_->Submit(
+            [caller, request = *request, password = web::MakeOneTimePassword(),
+             response](store::Transaction& txn) {
+              return web::AddUser(txn, caller, request, password, response);
+            },
+            finish);
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::DisableUser(grpc::CallbackServerContext* ctx,
+                                                       const v1::DisableUserRequest* request,
+                                                       v1::User* response) {
+  return Transact(ctx, "Registry/DisableUser", false,
+                  [request = *request, response](auto& txn, const auto& caller) {
+                    return web::DisableUser(txn, caller, request, response);
+                  });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ResetUserPassword(
+    grpc::CallbackServerContext* ctx, const v1::ResetUserPasswordRequest* request,
+    v1::ResetUserPasswordResponse* response) {
+  return OnAdapterWorker(
+      ctx, "Registry/ResetUserPassword",
+      [this, request, response](const identity::Caller& caller, const auto& finish) {
+        committer_->Submit(
+            [caller, request = *request, password = web::MakeOneTimePassword(),
+             response](store::Transaction& txn) {
+              return web::ResetUserPassword(txn, caller, request, password, response);
+            },
+            finish);
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListUsers(grpc::CallbackServerContext* ctx,
+                                                     const v1::ListUsersRequest* request,
+                                                     v1::ListUsersResponse* response) {
+  return OnAdapterWorker(
+      ctx, "Registry/ListUsers",
+      [this, request, response](const identity::Caller& caller, const auto& finish) {
+        absl::StatusOr<v1::ListUsersResponse> list = web::ListUsers(*store_, caller, *request);
+        if (list.status().code() == absl::StatusCode::kNotFound) {
+          return guard_->Refuse(web::ListUsersAudit(caller, *request), list.status(), finish);
+        }
+        if (!list.ok()) return finish(list.status());
+        *response = *std::move(list);
+        finish(absl::OkStatus());
+      });
+}
+
 }  // namespace switchboard::gateway::registry

@@ -4,7 +4,9 @@
 // member. The adapter lifecycle RPCs are open to members for their own
 // organisation (adapter_ops.h decides); their adapter work (building adapters,
 // replaying samples; a remote adapter calls out) runs on the service's own
-// worker threads, never on gRPC's.
+// worker threads, never on gRPC's. The people RPCs are open to members for their
+// own organisation too (user_ops.h decides); their password hashing (scrypt)
+// runs on the same worker, before the transaction.
 #ifndef SWITCHBOARD_GATEWAY_REGISTRY_REGISTRY_SERVICE_H_
 #define SWITCHBOARD_GATEWAY_REGISTRY_REGISTRY_SERVICE_H_
 
@@ -13,6 +15,7 @@
 #include "gateway/registry/adapter_ops.h"
 #include "gateway/registry/identity_ops.h"
 #include "gateway/registry/registry_ops.h"
+#include "gateway/web/user_ops.h"
 #include "switchboard/v1/registry.grpc.pb.h"
 
 namespace switchboard::gateway::registry {
@@ -92,6 +95,19 @@ class RegistryService final : public v1::Registry::CallbackService {
                                             const v1::RollbackAdapterRequest* request,
                                             v1::AdapterBindingState* response) override;
 
+  grpc::ServerUnaryReactor* AddUser(grpc::CallbackServerContext* ctx,
+                                    const v1::AddUserRequest* request,
+                                    v1::AddUserResponse* response) override;
+  grpc::ServerUnaryReactor* DisableUser(grpc::CallbackServerContext* ctx,
+                                        const v1::DisableUserRequest* request,
+                                        v1::User* response) override;
+  grpc::ServerUnaryReactor* ResetUserPassword(grpc::CallbackServerContext* ctx,
+                                              const v1::ResetUserPasswordRequest* request,
+                                              v1::ResetUserPasswordResponse* response) override;
+  grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* ctx,
+                                      const v1::ListUsersRequest* request,
+                                      v1::ListUsersResponse* response) override;
+
  private:
   using TxnFn = std::function<absl::Status(store::Transaction&, const identity::Caller&)>;
   // Identifies the caller (and checks ADMIN when `admin_only`), then runs `fn` in
@@ -100,8 +116,9 @@ class RegistryService final : public v1::Registry::CallbackService {
                                      bool admin_only, TxnFn fn);
   using AdapterFn =
       std::function<void(const identity::Caller&, const std::function<void(const absl::Status&)>&)>;
-  // Identifies the caller, then runs `fn` on the adapter worker; `fn` finishes
-  // the call with the finish function it is given.
+  // Identifies the caller, then runs `fn` on the adapter worker (which also
+  // hashes people's passwords); `fn` finishes the call with the finish
+  // function it is given.
   grpc::ServerUnaryReactor* OnAdapterWorker(grpc::CallbackServerContext* ctx,
                                             const char* operation, AdapterFn fn);
 

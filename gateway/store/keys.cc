@@ -69,6 +69,14 @@ std::string AdapterVersionPrefix(absl::string_view organisation_id) {
 std::string AdapterBinding(absl::string_view organisation_id) {
   return Join("adapter-binding", organisation_id);
 }
+std::string User(absl::string_view organisation_id, absl::string_view username) {
+  return UserPrefix(organisation_id) + std::string(username);
+}
+std::string UserPrefix(absl::string_view organisation_id) {
+  std::string out = Join("user", organisation_id);
+  out.push_back(kSep);
+  return out;
+}
 std::string Client(absl::string_view client_id) { return Join("client", client_id); }
 std::string Identifier(absl::string_view system, absl::string_view value) {
   std::string out = Join("ident", system);

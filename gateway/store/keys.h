@@ -16,7 +16,8 @@ namespace switchboard::gateway::store {
 
 // Column families, one per concern. kCount is the number of them.
 enum class Cf : int {
-  kRegistry = 0,  // organisations, SAN index, subscriptions, adapter versions
+  kRegistry = 0,  // organisations, SAN index, subscriptions, adapter versions,
+                  // people (web accounts)
   kClients,       // clients, identifier index, care teams
   kMessages,      // accepted messages by sequence
   kDedup,         // (source, message id) -> message sequence
@@ -52,6 +53,9 @@ std::string AdapterVersionPrefix(absl::string_view organisation_id);
 std::string AdapterBinding(absl::string_view organisation_id);
 inline constexpr absl::string_view kAdapterBindingPrefix =
     absl::string_view("adapter-binding\0", 16);
+// A member's people (StoredUser), in username order under UserPrefix(org).
+std::string User(absl::string_view organisation_id, absl::string_view username);
+std::string UserPrefix(absl::string_view organisation_id);
 
 // kClients
 std::string Client(absl::string_view client_id);

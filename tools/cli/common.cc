@@ -46,6 +46,13 @@ Registry (writes need the admin role):
   client review [--all]                   (identity conflicts; --resolve ID --reason TEXT closes one)
   careteam show SYSTEM|VALUE
   careteam add SYSTEM|VALUE ORG [--role R] | careteam remove SYSTEM|VALUE ORG
+People (web view accounts; your own organisation's, admins any; see docs/security.md):
+  user add ORG USERNAME [--display_name TEXT]
+                                          add a person; prints a one-time password,
+                                          shown once, to be changed at first sign-in
+  user reset ORG USERNAME                 a new one-time password (ends a lockout)
+  user disable ORG USERNAME               the person can no longer sign in
+  user list ORG                           the organisation's people
 Adapters (your own organisation's; admins: --org ORG; see docs/adapters.md):
   adapter list                            versions of your adapter, which one is active
   adapter test FILE [--content_type T] [--adapter_version N]

@@ -38,6 +38,7 @@
 #include "tools/cli/dlq_commands.h"
 #include "tools/cli/format.h"
 #include "tools/cli/plan_commands.h"
+#include "tools/cli/user_commands.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7443", "Gateway address host:port.");
 ABSL_FLAG(std::string, as, "", "Act as this organisation: use CERTS_DIR/ORG.pem, ORG.key, ca.pem.");
@@ -63,6 +64,7 @@ ABSL_FLAG(std::string, reason, "",
           "org suspend, consent revoke, break-glass, client review --resolve: why (required); "
           "referral update: the reason for the new status.");
 ABSL_FLAG(std::string, role, "", "careteam add: the member's role, e.g. housing-support.");
+ABSL_FLAG(std::string, display_name, "", "user add: the person's name as shown, e.g. 'Aroha Smith'.");
 ABSL_FLAG(std::string, data, "", "audit verify: check this RocksDB directory offline instead.");
 ABSL_FLAG(uint64_t, after, 0, "audit list: records after this sequence number.");
 ABSL_FLAG(std::string, recipient, "", "consent check: the organisation that would receive.");
@@ -506,6 +508,7 @@ int Run(const std::vector<std::string>& words) {
   if (cmd == "adapter") return Adapter(*channel, args);
   if (cmd == "plan") return Plan(*channel, args);
   if (cmd == "referral") return Referral(*channel, args);
+  if (cmd == "user") return User(*channel, args);
   return Usage(absl::StrCat("unknown command '", cmd, "'"));
 }
 
