@@ -7,6 +7,8 @@
 #include "gateway/careplan/names.h"
 #include "gateway/careplan/timeline.h"
 #include "gateway/common/log.h"
+#include "gateway/consent/access.h"
+#include "gateway/identity/rpc_guard.h"
 #include "gateway/store/keys.h"
 #include "policy/routing_policy.h"
 #include "switchboard/common/field_checks.h"
@@ -211,6 +213,52 @@ absl::Status ApplyReferral(store::Transaction& txn, const ReferralContext& ctx,
     SB_RETURN_IF_ERROR(registry::AddCareTeamMember(txn, *ctx.registry, caller,
                                                    message.header().client(), member, &team));
   }
+  return absl::OkStatus();
+}
+
+absl::Status AcknowledgeEscalation(store::Transaction& txn, const identity::Caller& caller,
+                                   const std::string& client_id, const std::string& referral_id,
+                                   const registry::Directory::Snapshot& dir) {
+  v1::AuditRecord record =
+      identity::AuditFor(caller, "CarePlans/AcknowledgeEscalation", v1::AuditRecord::ESCALATE);
+  record.set_client_id(client_id);
+  auto refuse = [&](absl::Status status) {
+    txn.AuditOnRefusal(identity::Refusal(record, status));
+    return status;
+  };
+  v1::CareTeam team;
+  SB_ASSIGN_OR_RETURN(bool has_team, txn.GetProto(Cf::kClients, keys::CareTeam(client_id), &team));
+  (void)has_team;
+  SB_ASSIGN_OR_RETURN(auto state, ReadInTxn(txn, client_id, referral_id));
+  if (!state.has_value() || !state->has_escalated_at() ||
+      !consent::IsCoordinator(team, dir, caller.organisation_id, txn.now())) {
+    return refuse(absl::NotFoundError(
+        absl::StrCat("no escalated referral '", referral_id, "' of this client that you coordinate")));
+  }
+  if (state->has_escalation_acknowledged_at()) {
+    return refuse(absl::FailedPreconditionError(absl::StrCat(
+        "referral '", referral_id, "': the escalation was acknowledged already by ",
+        state->escalation_acknowledged_by())));
+  }
+  const std::string who = caller.user.empty() ? caller.organisation_id
+                                              : absl::StrCat(caller.organisation_id, " (", caller.user, ")");
+  *state->mutable_escalation_acknowledged_at() = ToProtoTime(txn.now());
+  state->set_escalation_acknowledged_by(who);
+  txn.PutProto(Cf::kCarePlans, keys::Referral(client_id, referral_id), *state);
+  v1::StoredTimelineEntry entry;
+  entry.set_kind(v1::TimelineEntry::ESCALATION);
+  *entry.mutable_occurred_at() = ToProtoTime(txn.now());
+  entry.set_organisation(caller.organisation_id);
+  entry.set_user(caller.user);
+  entry.set_title(absl::StrCat("Escalation of referral ", referral_id, " acknowledged"));
+  entry.set_referral_id(referral_id);
+  if (!state->steps().empty()) {
+    entry.set_about_message_seq(
+        store::ParseGatewayMessageId(state->steps(0).gateway_message_id()).value_or(0));
+  }
+  AppendTimeline(txn, client_id, std::move(entry));
+  record.set_detail(absl::StrCat("acknowledged the escalation of referral ", referral_id));
+  txn.Audit(std::move(record));
   return absl::OkStatus();
 }
 

@@ -88,6 +88,14 @@ absl::Status ApplyReferral(store::Transaction& txn, const ReferralContext& ctx,
                            const v1::Message& message, const std::string& gateway_message_id,
                            const registry::Directory::Snapshot& dir);
 
+// A coordinator of the client acknowledges the escalation of `referral_id`
+// (audited ESCALATE, on the timeline). NOT_FOUND when there is no such
+// escalated referral or the caller is not a coordinator of the client;
+// FAILED_PRECONDITION when it was acknowledged already.
+absl::Status AcknowledgeEscalation(store::Transaction& txn, const identity::Caller& caller,
+                                   const std::string& client_id, const std::string& referral_id,
+                                   const registry::Directory::Snapshot& dir);
+
 // Escalates the referrals whose answer is overdue, in the background: looks
 // every `interval` (and whenever Poke() is called).
 class Escalator {

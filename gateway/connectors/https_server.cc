@@ -72,10 +72,45 @@ void HttpRoutes::SetErrorRenderer(const std::string& prefix, HttpErrorRenderer r
   renderers_[prefix] = std::move(renderer);
 }
 
+absl::Status HttpRoutes::AddPrefix(http::verb method, const std::string& prefix,
+                                   HttpHandler handler) {
+  if (prefix.empty() || prefix[0] != '/' || prefix.back() != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("route prefix '", prefix, "' must start and end with '/'"));
+  }
+  if (!handler) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("route ", Str(http::to_string(method)), " ", prefix, "*: no handler"));
+  }
+  if (!prefixes_[prefix].emplace(method, std::move(handler)).second) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("route ", Str(http::to_string(method)), " ", prefix, "* is taken already"));
+  }
+  return absl::OkStatus();
+}
+
 const HttpHandler* HttpRoutes::Find(http::verb method, const std::string& path,
                                     std::vector<http::verb>* allowed) const {
   auto by_path = routes_.find(path);
-  if (by_path == routes_.end()) return nullptr;
+  if (by_path == routes_.end()) {
+    // The longest prefix route under which the path lies.
+    const std::map<http::verb, HttpHandler>* best = nullptr;
+    size_t best_length = 0;
+    for (const auto& [prefix, handlers] : prefixes_) {
+      if (path.size() > prefix.size() && absl::StartsWith(path, prefix) &&
+          prefix.size() >= best_length) {
+        best = &handlers;
+        best_length = prefix.size();
+      }
+    }
+    if (best == nullptr) return nullptr;
+    auto by_method = best->find(method);
+    if (by_method != best->end()) return &by_method->second;
+    if (allowed != nullptr) {
+      for (const auto& [m, handler] : *best) allowed->push_back(m);
+    }
+    return nullptr;
+  }
   auto by_method = by_path->second.find(method);
   if (by_method != by_path->second.end()) return &by_method->second;
   if (allowed != nullptr) {

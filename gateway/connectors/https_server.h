@@ -1,5 +1,6 @@
 // The HTTPS listener: HTTP/1.1 over TLS (Boost.Beast), with a small route table
-// (method + exact path -> handler) that other files fill before the server starts.
+// (method + exact path or path prefix -> handler) that other files fill before the
+// server starts.
 // Today it serves FHIR `POST /fhir/$process-message` (fhir_endpoint.h); later the
 // web UI shares it.
 //
@@ -71,6 +72,11 @@ class HttpRoutes {
   // INVALID_ARGUMENT when `path` does not start with '/' or `handler` is empty;
   // ALREADY_EXISTS when `method` `path` has a handler already.
   absl::Status Add(boost::beast::http::verb method, const std::string& path, HttpHandler handler);
+  // A handler for every path under `prefix` (which starts and ends with '/'),
+  // e.g. `/clients/` for `/clients/client-0004/items/g1/progress`. An exact
+  // route wins; among prefixes the longest. Same errors as Add.
+  absl::Status AddPrefix(boost::beast::http::verb method, const std::string& prefix,
+                         HttpHandler handler);
 
   // Errors the server answers for a path starting with `prefix` are rendered by
   // `renderer` (the longest prefix wins; another call with the same prefix
@@ -89,6 +95,7 @@ class HttpRoutes {
  private:
   // path -> method -> handler.
   std::map<std::string, std::map<boost::beast::http::verb, HttpHandler>> routes_;
+  std::map<std::string, std::map<boost::beast::http::verb, HttpHandler>> prefixes_;
   std::map<std::string, HttpErrorRenderer> renderers_;
 };
 

@@ -14,6 +14,7 @@
 #include "gateway/connectors/push_transport.h"
 #include "gateway/registry/adapter_ops.h"
 #include "gateway/registry/seed.h"
+#include "gateway/web/web_app.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -323,6 +324,24 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const v1::GatewayConfig&
         std::make_unique<connectors::FhirEndpoint>(gw->guard_.get(), gw->raw_publisher_.get());
     connectors::HttpRoutes routes;
     SB_RETURN_IF_ERROR(gw->fhir_endpoint_->AddRoutes(&routes));
+    // The coordinator web view (docs/web.md) on the same listener.
+    web::WebOptions web_options;
+    web_options.plan_event = plan_event;
+    for (const v1::EventType& e : config.event_types()) {
+      if (e.payload() == v1::EventType::REFERRAL && web_options.referral_event.empty()) {
+        web_options.referral_event = e.code();
+      }
+    }
+    for (const v1::AttainmentScale& scale : config.attainment_scales()) {
+      web_options.scales[scale.name()] = scale;
+    }
+    for (const v1::IdentifierAuthority& a : config.identifier_authorities()) {
+      for (const std::string& org : a.organisation_ids()) web_options.own_systems[org].push_back(a.system());
+    }
+    gw->web_ = std::make_unique<web::WebApp>(gw->store_.get(), gw->committer_.get(), &gw->directory_,
+                                             gw->decider_.get(), gw->publisher_.get(),
+                                             std::move(web_options));
+    SB_RETURN_IF_ERROR(gw->web_->AddRoutes(&routes));
     SB_ASSIGN_OR_RETURN(gw->https_, connectors::HttpsServer::Start(https, std::move(routes)));
   }
   gw->server_->GetHealthCheckService()->SetServingStatus(true);
@@ -373,6 +392,7 @@ absl::Status Gateway::Shutdown() {
   }
   if (operations_service_ != nullptr) operations_service_->Stop();
   if (escalator_ != nullptr) escalator_->Stop();
+  if (web_ != nullptr) web_->Stop();
   // Sends in progress are cancelled (not counted as failures); what was sent
   // but not recorded goes again after the restart.
   if (pusher_ != nullptr) pusher_->Stop();

@@ -40,6 +40,9 @@ namespace connectors {
 class FhirEndpoint;
 class HttpsServer;
 }  // namespace connectors
+namespace web {
+class WebApp;
+}  // namespace web
 
 class Gateway {
  public:
@@ -102,6 +105,8 @@ class Gateway {
   // The same for HTTPS; the endpoint its routes call outlives it.
   std::unique_ptr<connectors::FhirEndpoint> fhir_endpoint_;
   std::unique_ptr<connectors::HttpsServer> https_;
+  // The web view's routes on https_ (stopped with it, before the committer).
+  std::unique_ptr<web::WebApp> web_;
   int grpc_port_ = 0;
   std::string grpc_host_;
   bool shut_down_ = false;

@@ -402,10 +402,11 @@ TEST_F(FhirHttpTest, WrongMethodIs405AndUnknownPathIs404OnTheSameConnection) {
   EXPECT_EQ(response->result(), http::status::not_found);
   EXPECT_EQ(IssueOf(*response).code, "not-found");
 
+  // Outside /fhir/ errors are the web view's pages (docs/web.md).
   response = housing->Send(http::verb::get, "/elsewhere", "", "");
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->result(), http::status::not_found);
-  EXPECT_THAT(Field(*response, http::field::content_type), StartsWith("text/plain"));
+  EXPECT_THAT(Field(*response, http::field::content_type), StartsWith("text/html"));
 
   // A query string is not part of the path.
   response = housing->Send(http::verb::post, absl::StrCat(kPath, "?_format=json"),
