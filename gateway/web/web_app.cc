@@ -494,8 +494,10 @@ void WebApp::ClientPage(Request& r, const std::string& client_id) {
     if (ref.has_escalation_acknowledged_at()) {
       page.acknowledged_escalations.push_back(ref.referral().referral_id());
     }
-    page.organisation_names.emplace(ref.referrer(), ref.referrer());
-    page.organisation_names.emplace(ref.referral().target(), ref.referral().target());
+    for (const std::string& id : {ref.referrer(), ref.referral().target()}) {
+      const v1::Organisation* o = dir->Find(id);
+      page.organisation_names.emplace(id, o != nullptr ? o->display_name() : id);
+    }
   }
   for (const auto& [name, scale] : options_.scales) page.attainment_scales[name] = scale;
   // The client's identifiers the organisation issues.
@@ -523,7 +525,9 @@ void WebApp::ClientPage(Request& r, const std::string& client_id) {
 
 void WebApp::ItemAction(Request& r, const std::string& client_id, const std::string& item_id,
                         const std::string& action) {
-  const std::string back = absl::StrCat(ClientPath(client_id), "#item-", item_id);
+  // Back to the top of the page, where the outcome (saved, or changed since
+  // the page was opened) is shown.
+  const std::string back = ClientPath(client_id);
   const identity::Caller caller = r.Caller();
   auto opened = reader_.Open(caller, "Web/UpdateCarePlan", v1::AuditRecord::PUBLISH, Enterprise(client_id));
   if (std::holds_alternative<careplan::Refused>(opened)) return r.Send(Redirect("/clients"));
@@ -595,7 +599,7 @@ void WebApp::ItemAction(Request& r, const std::string& client_id, const std::str
 
 void WebApp::ReferralAction(Request& r, const std::string& client_id,
                             const std::string& referral_id, const std::string& action) {
-  const std::string back = absl::StrCat(ClientPath(client_id), "#referral-", referral_id);
+  const std::string back = ClientPath(client_id);
   const identity::Caller caller = r.Caller();
   auto opened = reader_.Open(caller, "Web/Referral", v1::AuditRecord::PUBLISH, Enterprise(client_id),
                              /*referral_party=*/true);

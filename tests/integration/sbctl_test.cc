@@ -42,6 +42,7 @@ std::string DemoConfig(const std::string& data_dir, bool story = false) {
   return absl::StrReplaceAll(ReadSource("deploy/demo/switchboard.textproto"),
                              {{"127.0.0.1:7443", "127.0.0.1:0"},
                               {"127.0.0.1:2575", "127.0.0.1:0"},
+                              {"127.0.0.1:8443", "127.0.0.1:0"},
                               {"\"certs/ca.pem\"", "\"" + pki.ca() + "\""},
                               {"\"certs/gateway.pem\"", "\"" + pki.gateway_cert() + "\""},
                               {"\"certs/gateway.key\"", "\"" + pki.gateway_key() + "\""},

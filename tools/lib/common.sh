@@ -12,13 +12,19 @@ SB_PACKAGES=(build-essential cmake pkg-config ccache openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libssl-dev libjemalloc-dev rapidjson-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev nodejs npm)
+# Only for the full test run (sb_build without targets): the browser that the web
+# view's end-to-end test (tests/web_e2e) drives headless.
+SB_TEST_PACKAGES=(chromium chromium-driver)
 
 sb_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Installs whatever of SB_PACKAGES is missing (apt-get update first).
-sb_install_deps() {
+sb_install_deps() { sb_install_packages "${SB_PACKAGES[@]}"; }
+
+# Installs whatever of the given Debian packages is missing (apt-get update first).
+sb_install_packages() {
   local missing=()
-  for p in "${SB_PACKAGES[@]}"; do
+  for p in "$@"; do
     case "$p" in
       nodejs) command -v node >/dev/null && continue ;;
       npm) command -v npm >/dev/null && continue ;;
@@ -49,8 +55,13 @@ sb_build() {
   for t in "$@"; do targets+=(--target "$t"); done
   sb_log "building ${*:-everything} (-j$jobs)"
   cmake --build "$SB_BUILD" -j "$jobs" "${targets[@]}"
-  # Everything includes the tests, and the FHIR validator test needs its packages.
-  if [ $# -eq 0 ]; then sb_install_fhir_validator; fi
+  # Everything includes the tests: the FHIR validator test needs its npm packages,
+  # the web view's browser test Chromium and its own npm packages.
+  if [ $# -eq 0 ]; then
+    sb_install_fhir_validator
+    sb_install_packages "${SB_TEST_PACKAGES[@]}"
+    sb_install_web_e2e
+  fi
 }
 
 # Installs the test-only FHIR validator's npm packages (pinned in
@@ -62,6 +73,19 @@ sb_install_fhir_validator() {
     return 0
   fi
   sb_log "installing the FHIR validator's npm packages (tests/fhir_validator)"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+  touch "$dir/node_modules"
+}
+
+# Installs the web view's end-to-end test's npm packages (playwright-core, pinned
+# in tests/web_e2e/package-lock.json; it drives Debian's Chromium and downloads no
+# browser) when node_modules is missing or older than the lock file.
+sb_install_web_e2e() {
+  local dir="$SB_ROOT/tests/web_e2e"
+  if [ -d "$dir/node_modules" ] && [ ! "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    return 0
+  fi
+  sb_log "installing the web end-to-end test's npm packages (tests/web_e2e)"
   npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
   touch "$dir/node_modules"
 }
