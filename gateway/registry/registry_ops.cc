@@ -107,6 +107,7 @@ absl::Status ValidateOrganisation(const v1::Organisation& org) {
 
 absl::Status ValidateClient(const v1::Client& client) {
   SB_RETURN_IF_ERROR(CheckToken("client.id", client.id(), 64));
+  SB_RETURN_IF_ERROR(CheckText("client.name", client.name(), 128, false));
   if (client.identifiers().empty()) {
     return absl::InvalidArgumentError("client.identifiers: at least one identifier is required");
   }

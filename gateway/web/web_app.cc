@@ -385,7 +385,9 @@ void WebApp::Clients(Request& r) {
     if (!found.ok() || !*found) continue;
     ClientSearchResult result;
     result.client_id = id;
-    bool match = needle.empty() || absl::StrContains(absl::AsciiStrToLower(id), needle);
+    result.name = client.name();
+    bool match = needle.empty() || absl::StrContains(absl::AsciiStrToLower(id), needle) ||
+                 absl::StrContains(absl::AsciiStrToLower(client.name()), needle);
     for (const v1::ClientIdentifier& ident : client.identifiers()) {
       if (!own_system(ident.system())) continue;
       result.identifiers.push_back(ident);
@@ -503,6 +505,7 @@ void WebApp::ClientPage(Request& r, const std::string& client_id) {
   // The client's identifiers the organisation issues.
   v1::Client client;
   if (auto found = store_->GetProto(Cf::kClients, keys::Client(client_id), &client); found.ok() && *found) {
+    page.client_name = client.name();
     auto systems = options_.own_systems.find(org);
     for (const v1::ClientIdentifier& id : client.identifiers()) {
       if (systems != options_.own_systems.end() &&

@@ -285,6 +285,13 @@ try {
     return `expires ${cookie.expires === -1 ? 'with the browser session' : cookie.expires}`;
   }, ['coordinator: one-time password, sent to change it, lands on the clients list']);
 
+  await check('coordinator finds the demo client by name', async () => {
+    await coord.getByLabel('Find a client by identifier or name').fill('sam tay');
+    await Promise.all([coord.waitForNavigation(), coord.getByRole('button', { name: 'Search' }).click()]);
+    const link = coord.locator('ul.results a', { hasText: 'Sam Taylor' });
+    expect(await link.count() === 1, `results: ${await coord.locator('main').innerText()}`);
+  }, ['coordinator: one-time password, sent to change it, lands on the clients list']);
+
   await check('coordinator finds the demo client by search and opens it', async () => {
     await coord.getByLabel('Find a client by identifier or name').fill('0004');
     await Promise.all([coord.waitForNavigation(), coord.getByRole('button', { name: 'Search' }).click()]);
