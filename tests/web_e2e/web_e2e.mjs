@@ -327,6 +327,17 @@ try {
   }, coordOpened);
 
   await check('screenshot: coordinator\'s client page', async () => shot(coord, 'client-coordinator.png'), coordOpened);
+  // Smaller pictures for docs/web.md and the README (the top of the page, the
+  // plan and the timeline as the viewport shows them).
+  await check('screenshots: parts of the coordinator\'s client page', async () => {
+    await shot(coord, 'client-coordinator-top.png', false);
+    for (const [id, file] of [['plan', 'client-coordinator-plan.png'], ['timeline', 'client-coordinator-timeline.png']]) {
+      await coord.locator(`#${id}`).scrollIntoViewIfNeeded();
+      await coord.evaluate((section) => document.getElementById(section).scrollIntoView(), id);
+      await shot(coord, file, false);
+    }
+    await coord.evaluate(() => window.scrollTo(0, 0));
+  }, coordOpened);
 
   let coordPages = [];
   await check('timeline: the discharge and the referral to housing, newest first, paged', async () => {
@@ -462,6 +473,9 @@ try {
     }
     const withheldCount = await entries.count();
     await shot(housing, 'client-housing.png');
+    await housing.evaluate(() => document.getElementById('plan').scrollIntoView());
+    await shot(housing, 'client-housing-plan.png', false);
+    await housing.evaluate(() => window.scrollTo(0, 0));
     // The discharge (on whichever page it is now) says part of it was withheld.
     let partly = null;
     for (const p of housingPages) {
