@@ -199,6 +199,18 @@ void WebApp::Serve(Request& r) {
   if (auto cookie = CookieValue(std::string(r.http[http::field::cookie]), kSessionCookie)) {
     r.session = sessions_.Find(*cookie, r.now);
   }
+  // A person disabled, or whose password was reset, since signing in is
+  // signed out at their next request.
+  if (r.session.has_value()) {
+    v1::StoredUser person;
+    auto found = store_->GetProto(Cf::kRegistry, keys::User(r.session->organisation_id,
+                                                            r.session->username), &person);
+    if (!found.ok() || !*found || person.user().status() != v1::User::ACTIVE ||
+        (person.user().must_change_password() && !r.session->must_change_password)) {
+      sessions_.RemovePerson(r.session->organisation_id, r.session->username);
+      r.session.reset();
+    }
+  }
   if (post) {
     auto form = ParseForm(r.http.body());
     if (!form.ok()) return error(400, "The form could not be read.");

@@ -96,12 +96,14 @@ class WebTest : public GatewayTest {
     return o;
   }
 
+  // The sbctl command line acting as `org` (`args` as the shell reads them).
+  std::string SbctlCommand(const std::string& org, const std::string& args) {
+    return absl::StrCat(BinaryDir(), "/tools/cli/sbctl --addr ", gateway_->address(),
+                        " --certs_dir ", TestPki::Get().dir(), " --as ", org, " ", args);
+  }
   std::string Sbctl(const std::string& org, const std::string& args, int* code) {
     std::string out;
-    *code = RunCommand(
-        absl::StrCat(BinaryDir(), "/tools/cli/sbctl --addr ", gateway_->address(), " --certs_dir ",
-                     TestPki::Get().dir(), " --as ", org, " ", args, " 2>&1"),
-        &out);
+    *code = RunCommand(absl::StrCat(SbctlCommand(org, args), " 2>&1"), &out);
     return out;
   }
 
@@ -144,7 +146,9 @@ TEST_F(WebTest, CoordinatorAndHousingWorkerFollowTheDemoStoryInHeadlessChromium)
       "timeout 180 node ", ShellQuote(E2eDir() + "/web_e2e.mjs"), " --url ",
       ShellQuote("https://" + gateway_->https_address()), " --artifacts ", ShellQuote(artifacts),
       " --chromium ", ShellQuote(ChromiumPath()), " --coordinator ", ShellQuote(coordinator),
-      " --housing ", ShellQuote(housing), " 2>", ShellQuote(log));
+      " --housing ", ShellQuote(housing), " --disable_housing ",
+      ShellQuote(SbctlCommand("harbour-housing", "user disable harbour-housing k.mensah")),
+      " 2>", ShellQuote(log));
   std::string out;
   const int code = RunCommand(command, &out);
   const std::string context =

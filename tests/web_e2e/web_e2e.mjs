@@ -13,6 +13,7 @@
 //
 // No fixed sleeps: every step waits for a navigation, a response or a selector,
 // with a short timeout so that the whole run stays well under a minute.
+import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -61,6 +62,8 @@ function parseArgs(argv) {
     chromium: out.chromium || '/usr/bin/chromium',
     coordinator: person('coordinator'),
     housing: person('housing'),
+    // A shell command that disables the housing person (sbctl user disable).
+    disableHousing: out.disable_housing || '',
   };
 }
 
@@ -571,6 +574,17 @@ try {
   }, coordOpened);
 
   // --- 6. An ended session is sent to sign in ----------------------------------
+  if (args.disableHousing) {
+    await check('a person disabled while signed in is signed out at the next page', async () => {
+      await housing.goto(clientUrl(kClient));
+      expect(new URL(housing.url()).pathname === `/clients/${kClient}`, `before: at ${housing.url()}`);
+      execSync(args.disableHousing, { stdio: 'ignore' });
+      await housing.goto(clientUrl(kClient));
+      expect(new URL(housing.url()).pathname === '/sign-in', `after disable: at ${housing.url()}`);
+      expect(!(await bodyText(housing)).includes(kHousingGoal), 'client content shown');
+    }, housingIn);
+  }
+
   await check('a corrupted session cookie is sent to sign in (with next=)', async () => {
     const cookie = (await housingContext.cookies()).find((c) => c.name === 'sb_session');
     expect(cookie, 'no session cookie');
