@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "tests/integration/test_pki.h"
 
@@ -227,6 +228,23 @@ void GatewayProcess::Kill() {
   kill(pid_, SIGKILL);
   int status = 0;
   (void)Wait(absl::Seconds(30), &status);
+}
+
+std::string DemoConfig(const std::string& data_dir, bool story) {
+  const TestPki& pki = TestPki::Get();
+  auto quoted = [](const std::string& text) { return absl::StrCat("\"", text, "\""); };
+  return absl::StrReplaceAll(
+      ReadSource("deploy/demo/switchboard.textproto"),
+      {{"127.0.0.1:7443", "127.0.0.1:0"},
+       {"127.0.0.1:2575", "127.0.0.1:0"},
+       {"127.0.0.1:8443", "127.0.0.1:0"},
+       {quoted("certs/ca.pem"), quoted(pki.ca())},
+       {quoted("certs/gateway.pem"), quoted(pki.gateway_cert())},
+       {quoted("certs/gateway.key"), quoted(pki.gateway_key())},
+       {"data_dir: \"data\"", absl::StrCat("data_dir: ", quoted(data_dir))},
+       {"messages_file: \"demo-story.json\"",
+        story ? absl::StrCat("messages_file: ", quoted(SourceDir() + "/deploy/demo/demo-story.json"))
+              : std::string()}});
 }
 
 }  // namespace switchboard::testing

@@ -50,6 +50,12 @@ struct GatewayOptions {
 // discharge/case-note/referral, and three clients (see the .cc for identifiers).
 std::string TestConfig(const std::string& data_dir, const GatewayOptions& options);
 
+// deploy/demo/switchboard.textproto pointed at the test certificates, free
+// ports (gRPC, MLLP, HTTPS) and `data_dir`; with the demo story (client-0004,
+// docs/coordination.md) only when `story` (its deliveries would queue up ahead
+// of what a test publishes).
+std::string DemoConfig(const std::string& data_dir, bool story);
+
 // Identifiers of the test clients.
 inline constexpr char kMrnSystem[] = "https://st-marys.example.org/fhir/mrn";
 inline constexpr char kHousingSystem[] = "https://harbour-housing.example.org/case";

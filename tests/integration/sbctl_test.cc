@@ -26,38 +26,13 @@ using ::testing::StartsWith;
 // Client 0001 of the demo as st-marys names it, quoted for the shell.
 constexpr char kClient[] = "'https://st-marys.example.org/fhir/mrn|MRN-100234'";
 
-std::string ReadSource(const std::string& relative) {
-  std::ifstream in(SourceDir() + "/" + relative);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-// deploy/demo/switchboard.textproto, pointed at the test certificates, a port
-// chosen free and the test's data directory; with the demo story (client-0004,
-// docs/coordination.md) only when `story` (its deliveries would queue up ahead
-// of what the other tests publish).
-std::string DemoConfig(const std::string& data_dir, bool story = false) {
-  const TestPki& pki = TestPki::Get();
-  return absl::StrReplaceAll(ReadSource("deploy/demo/switchboard.textproto"),
-                             {{"127.0.0.1:7443", "127.0.0.1:0"},
-                              {"127.0.0.1:2575", "127.0.0.1:0"},
-                              {"127.0.0.1:8443", "127.0.0.1:0"},
-                              {"\"certs/ca.pem\"", "\"" + pki.ca() + "\""},
-                              {"\"certs/gateway.pem\"", "\"" + pki.gateway_cert() + "\""},
-                              {"\"certs/gateway.key\"", "\"" + pki.gateway_key() + "\""},
-                              {"data_dir: \"data\"", "data_dir: \"" + data_dir + "\""},
-                              {"messages_file: \"demo-story.json\"",
-                               story ? "messages_file: \"" + SourceDir() +
-                                           "/deploy/demo/demo-story.json\""
-                                     : ""}});
-}
 
 class SbctlTest : public GatewayTest {
  protected:
   GatewayOptions Options() override {
     GatewayOptions o;
-    o.config_text = DemoConfig(dir_.Sub("data"));
+    o.config_text = DemoConfig(dir_.Sub("data"), /*story=*/false);
     o.sharing_policy = ReadSource("deploy/demo/sharing-policy.textproto");
     return o;
   }

@@ -42,23 +42,6 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-// deploy/demo/switchboard.textproto with the demo story, pointed at the test
-// certificates, free ports (HTTPS too) and the test's data directory; as
-// sbctl_test.cc's DemoConfig.
-std::string DemoConfig(const std::string& data_dir) {
-  const TestPki& pki = TestPki::Get();
-  return absl::StrReplaceAll(
-      ReadSource("deploy/demo/switchboard.textproto"),
-      {{"127.0.0.1:7443", "127.0.0.1:0"},
-       {"127.0.0.1:2575", "127.0.0.1:0"},
-       {"127.0.0.1:8443", "127.0.0.1:0"},
-       {"\"certs/ca.pem\"", "\"" + pki.ca() + "\""},
-       {"\"certs/gateway.pem\"", "\"" + pki.gateway_cert() + "\""},
-       {"\"certs/gateway.key\"", "\"" + pki.gateway_key() + "\""},
-       {"data_dir: \"data\"", "data_dir: \"" + data_dir + "\""},
-       {"messages_file: \"demo-story.json\"",
-        "messages_file: \"" + SourceDir() + "/deploy/demo/demo-story.json\""}});
-}
 
 std::string ChromiumPath() {
   const char* path = std::getenv("SB_CHROMIUM");
@@ -91,7 +74,7 @@ class WebTest : public GatewayTest {
  protected:
   GatewayOptions Options() override {
     GatewayOptions o;
-    o.config_text = DemoConfig(dir_.Sub("data"));
+    o.config_text = DemoConfig(dir_.Sub("data"), /*story=*/true);
     o.sharing_policy = ReadSource("deploy/demo/sharing-policy.textproto");
     return o;
   }
