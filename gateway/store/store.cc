@@ -1,5 +1,6 @@
 #include "gateway/store/store.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -95,10 +96,25 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenImpl(const std::string& dir, b
   // Queues live on disk; memory stays bounded by the cache and write buffers.
   auto cache = rocksdb::NewLRUCache(64 << 20);
 
+  // Read-only, only the families the store has: one written by an earlier
+  // release lacks the newer ones (they read as empty; see below).
+  std::vector<std::string> existing;
+  if (read_only) {
+    rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, dir, &existing);
+    if (!listed.ok()) {
+      return absl::NotFoundError(absl::StrCat("no switchboard store at '", dir, "': ", listed.ToString()));
+    }
+  }
+  auto present = [&](const char* name) {
+    return !read_only || std::find(existing.begin(), existing.end(), name) != existing.end();
+  };
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  std::vector<int> opened;  // Cf of descriptors[1..]
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, CfOptions(cache, Cf::kMeta));
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    if (!present(CfName(static_cast<Cf>(i)))) continue;
     descriptors.emplace_back(CfName(static_cast<Cf>(i)), CfOptions(cache, static_cast<Cf>(i)));
+    opened.push_back(i);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -114,8 +130,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenImpl(const std::string& dir, b
   auto store = std::unique_ptr<Store>(new Store());
   store->db_.reset(raw);
   store->read_only_ = read_only;
-  // handles[0] is the default family, which we do not use; RocksDB owns it.
-  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) store->handles_[i] = handles[i + 1];
+  // handles[0] is the default family, which we do not use (it is empty); a
+  // family missing from an older store, opened read-only, reads as it: empty.
+  for (size_t j = 0; j < opened.size(); ++j) store->handles_[opened[j]] = handles[j + 1];
+  for (auto*& h : store->handles_) {
+    if (h == nullptr) h = raw->DefaultColumnFamily();
+  }
   raw->DestroyColumnFamilyHandle(handles[0]);
   return store;
 }
@@ -128,7 +148,7 @@ absl::Status Store::Close() {
   absl::Status result;
   if (!read_only_) result = FromRocks(db_->SyncWAL(), "syncing WAL");
   for (auto*& h : handles_) {
-    if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
+    if (h != nullptr && h != db_->DefaultColumnFamily()) db_->DestroyColumnFamilyHandle(h);
     h = nullptr;
   }
   rocksdb::Status s = db_->Close();
