@@ -190,6 +190,9 @@ absl::StatusOr<v1::Message> CareReader::UpdateMessage(const ClientAccess& access
 
 absl::StatusOr<int64_t> CareReader::VersionOfMessage(const std::string& client_id,
                                                      const std::string& gateway_message_id) const {
+  // Nearly always the newest version (the update just committed): one read.
+  SB_ASSIGN_OR_RETURN(auto head, ReadPlan(*store_, client_id, std::nullopt));
+  if (head.has_value() && head->gateway_message_id() == gateway_message_id) return head->version();
   SB_ASSIGN_OR_RETURN(auto history, ReadPlanHistory(*store_, client_id));
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (it->gateway_message_id() == gateway_message_id) return it->version();
